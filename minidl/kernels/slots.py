@@ -1,0 +1,72 @@
+"""Kernel slots: named, swappable array functions.
+
+A *slot* is a kernel that a learner's exercise can stand in for. The reference
+implementation registers itself with :func:`slot`; everything above the kernel
+layer calls the returned dispatcher, which runs the learner's function when one
+is installed (see :func:`minidl.use_exercises`) and the reference otherwise.
+
+A learner function that still raises ``NotImplementedError`` (an untouched stub)
+falls back to the reference. Any other exception propagates: a wrong
+implementation must be seen, never silently replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Slot:
+    """One swappable kernel: its reference and the learner's override, if any."""
+
+    name: str
+    reference: Callable[..., Any]
+    override: Callable[..., Any] | None = None
+    calls_to_override: int = field(default=0, repr=False)
+    fallbacks: int = field(default=0, repr=False)
+
+
+_SLOTS: dict[str, Slot] = {}
+
+
+def slot(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register ``fn`` as the reference for the slot named ``fn.__name__``."""
+    entry = Slot(fn.__name__, fn)
+    if entry.name in _SLOTS:
+        raise ValueError(f"slot {entry.name!r} is registered twice")
+    _SLOTS[entry.name] = entry
+
+    @functools.wraps(fn)
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        impl = entry.override
+        if impl is None:
+            return fn(*args, **kwargs)
+        try:
+            result = impl(*args, **kwargs)
+        except NotImplementedError:
+            entry.fallbacks += 1
+            return fn(*args, **kwargs)
+        entry.calls_to_override += 1
+        return result
+
+    dispatch.slot = entry  # type: ignore[attr-defined]
+    return dispatch
+
+
+def slots() -> dict[str, Slot]:
+    """All registered slots by name (a copy of the registry's mapping)."""
+    return dict(_SLOTS)
+
+
+def set_override(name: str, impl: Callable[..., Any] | None) -> None:
+    """Route slot ``name`` to ``impl`` (``None`` restores the reference)."""
+    if name not in _SLOTS:
+        known = ", ".join(sorted(_SLOTS))
+        raise KeyError(f"no kernel slot named {name!r}; known slots: {known}")
+    entry = _SLOTS[name]
+    entry.override = impl
+    entry.calls_to_override = 0
+    entry.fallbacks = 0

@@ -1,0 +1,257 @@
+"""Elementwise arithmetic and math functions, with broadcasting undone in backward."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd.function import Function, Node
+from minidl.errors import DTypeError
+from minidl.kernels.cpu.broadcast import sum_to_shape
+from minidl.ops._util import broadcast_error
+
+
+def _binary(op: str, fn, a, b):  # noqa: ANN001
+    try:
+        return fn(a, b)
+    except ValueError:
+        raise broadcast_error(op, a, b) from None
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return _binary("add", np.add, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        sa, sb = ctx.shapes
+        return sum_to_shape(grad, sa), sum_to_shape(grad, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return _binary("sub", np.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        sa, sb = ctx.shapes
+        return sum_to_shape(grad, sa), sum_to_shape(-grad, sb)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        ctx.save_for_backward(a, b)
+        return _binary("mul", np.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        ga = sum_to_shape(grad * b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to_shape(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        ctx.save_for_backward(a, b)
+        return _binary("div", np.true_divide, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        ga = sum_to_shape(grad / b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        gb = sum_to_shape(-grad * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        return -a
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return -grad
+
+
+class Pow(Function):
+    """a ** b: d/da = b·a^(b−1), d/db = a^b · ln a."""
+
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        out = _binary("pow", np.power, a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        a, b, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = sum_to_shape(grad * b * np.power(a, np.subtract(b, 1)), np.shape(a))
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(np.asarray(a) > 0, np.log(np.where(np.asarray(a) > 0, a, 1)), 0)
+            gb = sum_to_shape(grad * out * log_a, np.shape(b))
+        return ga, gb
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return grad / (2 * out)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.sign(a)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return -grad * np.sin(a)
+
+
+class Clip(Function):
+    """clip(x, lo, hi); the gradient passes where lo ≤ x ≤ hi (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, a, lo, hi):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        ctx.bounds = (lo, hi)
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        keep = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            keep &= a >= lo
+        if hi is not None:
+            keep &= a <= hi
+        return grad * keep, None, None
+
+
+class Where(Function):
+    """where(cond, x, y): x where cond is True, else y; cond gets no gradient."""
+
+    @staticmethod
+    def forward(ctx: Node, cond, x, y):  # noqa: ANN001
+        cond = np.asarray(cond)
+        if cond.dtype != np.bool_:
+            raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        ctx.save_for_backward(cond)
+        ctx.shapes = (np.shape(x), np.shape(y))
+        try:
+            return np.where(cond, x, y)
+        except ValueError:
+            raise broadcast_error("where", x, y) from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (cond,) = ctx.saved_tensors
+        sx, sy = ctx.shapes
+        zero = np.zeros((), grad.dtype)
+        return (
+            None,
+            sum_to_shape(np.where(cond, grad, zero), sx),
+            sum_to_shape(np.where(cond, zero, grad), sy),
+        )
+
+
+class Maximum(Function):
+    """Elementwise max(a, b); at ties the gradient is split evenly (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, a, b):  # noqa: ANN001
+        ctx.save_for_backward(a, b)
+        return _binary("maximum", np.maximum, a, b)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        share_a = (a > b) + 0.5 * (a == b)
+        return (
+            sum_to_shape(grad * share_a, np.shape(a)),
+            sum_to_shape(grad * (1 - share_a), np.shape(b)),
+        )
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx: Node, a, dtype):  # noqa: ANN001
+        ctx.source_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return grad.astype(ctx.source_dtype)

@@ -1,0 +1,131 @@
+"""Ops that move elements around without changing them: reshape, permute, index, join."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd.function import Function, Node
+from minidl.errors import ShapeError, fmt_shape
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Node, a, shape):  # noqa: ANN001
+        ctx.in_shape = a.shape
+        try:
+            return np.reshape(a, shape)
+        except ValueError:
+            raise ShapeError(
+                f"reshape: cannot view {fmt_shape(a.shape)} ({a.size} elements) as {shape}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return grad.reshape(ctx.in_shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx: Node, a, dims):  # noqa: ANN001
+        if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+            raise ShapeError(
+                f"permute: {tuple(dims)} is not a permutation of the {a.ndim} dims of "
+                f"{fmt_shape(a.shape)}"
+            )
+        ctx.dims = dims
+        return np.transpose(a, dims)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return np.transpose(grad, np.argsort([d % grad.ndim for d in ctx.dims])), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx: Node, a, shape):  # noqa: ANN001
+        ctx.in_shape = a.shape
+        lead = len(shape) - a.ndim
+        target = tuple(
+            a.shape[i - lead] if s == -1 else s for i, s in enumerate(shape)
+        )
+        try:
+            return np.broadcast_to(a, target)
+        except ValueError:
+            raise ShapeError(f"expand: cannot expand {fmt_shape(a.shape)} to {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        from minidl.kernels.cpu.broadcast import sum_to_shape
+
+        return sum_to_shape(grad, ctx.in_shape), None
+
+
+def normalize_index(index):  # noqa: ANN001, ANN201
+    """Arrays for Tensors inside an index; lists become integer/bool arrays."""
+    from minidl.tensor import Tensor
+
+    def one(i):  # noqa: ANN001, ANN202
+        if isinstance(i, Tensor):
+            return i.data
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+
+    return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
+
+
+class GetItem(Function):
+    """``a[index]`` with ints, slices, None, Ellipsis, integer or bool arrays.
+
+    Backward scatters the gradient into zeros with ``np.add.at``, so an element
+    picked twice by an integer array gets both contributions.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, a, index):  # noqa: ANN001
+        try:
+            out = a[index]
+        except IndexError as e:
+            raise ShapeError(f"getitem: {e} (tensor shape {fmt_shape(a.shape)})") from None
+        ctx.meta = (a.shape, a.dtype, index)
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        shape, dtype, index = ctx.meta
+        full = np.zeros(shape, dtype=grad.dtype)
+        np.add.at(full, index, grad)
+        return full, None
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx: Node, *arrays, dim):  # noqa: ANN001
+        ctx.meta = (dim, np.cumsum([a.shape[dim] for a in arrays])[:-1])
+        try:
+            return np.concatenate(arrays, axis=dim)
+        except ValueError:
+            shapes = ", ".join(fmt_shape(a.shape) for a in arrays)
+            raise ShapeError(
+                f"cat: all shapes must match except in dim {dim}, got {shapes}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        dim, splits = ctx.meta
+        return tuple(np.split(grad, splits, axis=dim))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx: Node, *arrays, dim):  # noqa: ANN001
+        ctx.dim = dim
+        try:
+            return np.stack(arrays, axis=dim)
+        except ValueError:
+            shapes = ", ".join(fmt_shape(a.shape) for a in arrays)
+            raise ShapeError(f"stack: all shapes must be equal, got {shapes}") from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return tuple(np.moveaxis(grad, ctx.dim, 0))
