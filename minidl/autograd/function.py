@@ -149,7 +149,9 @@ class Function:
 
         ctx = Node(cls)
         ctx.needs_input_grad = needs
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        # NumPy scalars (np.float64(2.0)) would promote float32 data; treat them as Python numbers
+        raw = [a.data if isinstance(a, Tensor) else a.item() if isinstance(a, np.generic) else a
+               for a in args]
         out = cls.forward(ctx, *raw, **kwargs)
         outputs = out if isinstance(out, tuple) else (out,)
         if record:

@@ -26,7 +26,9 @@ class Add(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         sa, sb = ctx.shapes
-        return sum_to_shape(grad, sa), sum_to_shape(grad, sb)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to_shape(grad, sa) if need_a else None,
+                sum_to_shape(grad, sb) if need_b else None)
 
 
 class Sub(Function):
@@ -38,7 +40,9 @@ class Sub(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         sa, sb = ctx.shapes
-        return sum_to_shape(grad, sa), sum_to_shape(-grad, sb)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to_shape(grad, sa) if need_a else None,
+                sum_to_shape(-grad, sb) if need_b else None)
 
 
 class Mul(Function):

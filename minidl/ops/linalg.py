@@ -51,10 +51,8 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = grad
+        g2 = grad[..., None] if b.ndim == 1 else grad
         if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = g2[..., None, :]
         ga, gb = matmul_backward(g2, a2, b2)
         return ga.reshape(a.shape), gb.reshape(b.shape)
