@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Set up the course and run it: one command each, with nothing but Python ≥ 3.10 and pip.
+
+    python course.py lab     # set up .venv (first time only), open JupyterLab on notebooks/
+    python course.py test    # set up .venv, then run the whole test suite (what CI runs)
+    python course.py setup   # only set up
+
+Set-up creates a virtual environment in ``.venv`` beside this file and installs
+minidl in editable mode with everything the notebooks and tests need. It is
+repeated only when pyproject.toml changes. ``test`` also installs the PyTorch
+CPU build used as an optional oracle (set ``MINIDL_NO_TORCH=1`` to skip it; the
+comparisons are then skipped). Uses only the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+TORCH_REQUIREMENT = "torch==2.13.0"
+TEST_COMMAND = [
+    "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--impl", "solutions",
+    "-p", "no:cacheprovider",
+]
+
+
+def venv_python() -> Path:
+    scripts = "Scripts" if os.name == "nt" else "bin"
+    return VENV / scripts / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*args: str | Path) -> None:
+    print("$", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True)
+
+
+def setup(with_torch: bool) -> Path:
+    """Create .venv and install minidl[dev] (and torch) unless already done."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"minidl needs Python ≥ 3.10; this is {sys.version.split()[0]}")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV} …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".minidl-installed"
+    if not stamp.exists() or stamp.read_text() != wanted:
+        run(python, "-m", "pip", "install", "--upgrade", "pip")
+        run(python, "-m", "pip", "install", "-e", ".[dev]")
+        stamp.write_text(wanted)
+    if with_torch and os.environ.get("MINIDL_NO_TORCH") != "1":
+        probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
+        if probe.returncode != 0:
+            run(python, "-m", "pip", "install", TORCH_REQUIREMENT)
+    return python
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "lab"
+    if command not in {"lab", "test", "setup"}:
+        print(__doc__)
+        return 2
+    python = setup(with_torch=command == "test")
+    if command == "lab":
+        os.execv(str(python), [str(python), "-m", "jupyter", "lab", "notebooks", *argv[1:]])
+    if command == "test":
+        run(python, "-m", "ruff", "check", "minidl", "tests", "solutions", "exercises",
+            "benchmarks", "course.py")
+        run(python, "-m", "minidl.course", "sync", "--check")
+        result = subprocess.run([str(python), *TEST_COMMAND, *argv[1:]], cwd=ROOT)
+        return result.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode or 1)
