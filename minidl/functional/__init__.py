@@ -1,0 +1,32 @@
+"""Layer 3: the differentiable functions models call, with PyTorch's names.
+
+``import minidl.functional as F`` (also reachable as ``minidl.nn.functional``)::
+
+    logits = F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
+    loss = F.cross_entropy(logits, labels)
+"""
+
+from minidl.functional.activation import (
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from minidl.functional.dropout import dropout
+from minidl.functional.linear import linear
+from minidl.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "gelu", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
+    "softmax", "tanh",
+]

@@ -1,0 +1,92 @@
+"""Activation functions and (log-)softmax.
+
+ReLU, sigmoid, tanh, leaky ReLU and GELU reuse the ops in :mod:`minidl.ops.activation`;
+softmax and log-softmax are defined here over the kernels in ``kernels/cpu/loss.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd.function import Function, Node
+from minidl.errors import ShapeError
+from minidl.functional._checks import float_tensor
+from minidl.kernels.cpu import loss as K
+from minidl.ops import activation as _act
+from minidl.ops._util import normalize_dims
+from minidl.tensor import Tensor
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
+        out = K.softmax_forward(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return K.softmax_backward(grad, out, ctx.dim)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
+        out = K.log_softmax_forward(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return K.log_softmax_backward(grad, out, ctx.dim)
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    """max(x, 0), elementwise. Any shape."""
+    return _act.ReLU.apply(float_tensor("relu", input))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """x where x > 0, else negative_slope · x. Any shape."""
+    return _act.LeakyReLU.apply(float_tensor("leaky_relu", input), float(negative_slope))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + e^{−x}), elementwise. Any shape."""
+    return _act.Sigmoid.apply(float_tensor("sigmoid", input))
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh(x), elementwise. Any shape."""
+    return _act.Tanh.apply(float_tensor("tanh", input))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """GELU(x) = x · Φ(x) (Φ the standard normal CDF), or its tanh approximation:
+    0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) when ``approximate='tanh'``. Any shape.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _act.GELU.apply(float_tensor("gelu", input), approximate)
+
+
+def _class_dim(fn: str, x: Tensor, dim: int) -> int:
+    if x.ndim == 0:
+        raise ShapeError(f"{fn}: expected a tensor with at least 1 dim, got a scalar")
+    return normalize_dims(fn, dim, x.ndim)[0]
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (computed stably). Same shape as ``input``."""
+    x = float_tensor("softmax", input)
+    return Softmax.apply(x, dim=_class_dim("softmax", x, dim))
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """x_i − log Σ_j e^{x_j} along ``dim`` (log-sum-exp, stable). Same shape as ``input``."""
+    x = float_tensor("log_softmax", input)
+    return LogSoftmax.apply(x, dim=_class_dim("log_softmax", x, dim))
