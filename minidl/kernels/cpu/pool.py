@@ -1,0 +1,195 @@
+"""2-D pooling: max, average and adaptive average, forward and backward.
+
+All work on x (N, C, H, W), one (n, c) plane per parallel task. A window at
+output (oh, ow) covers input rows oh·sh − ph … oh·sh − ph + kh − 1 (and the
+same for columns); positions on the padding are skipped by max pooling and
+count as zeros for average pooling (PyTorch's ``count_include_pad=True``).
+Output size: OH = ⌊(H + 2·ph − kh) / sh⌋ + 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from minidl.kernels.cpu import _threads  # noqa: F401  (sets Numba's thread pool)
+from minidl.kernels.cpu.im2col import Pair, conv_output_size
+from minidl.kernels.slots import slot
+
+
+@njit(cache=True, parallel=True)
+def _max_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover - compiled
+    n_img, chans, height, width = x.shape
+    out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
+    idx = np.empty((n_img, chans, oh_size, ow_size), np.int64)
+    for task in prange(n_img * chans):
+        n, c = task // chans, task % chans
+        plane = x[n, c]
+        for oh in range(oh_size):
+            h0 = oh * sh - ph
+            for ow in range(ow_size):
+                w0 = ow * sw - pw
+                best = -np.inf
+                arg = -1
+                for i in range(max(h0, 0), min(h0 + kh, height)):
+                    for j in range(max(w0, 0), min(w0 + kw, width)):
+                        v = plane[i, j]
+                        if arg < 0 or v > best or (np.isnan(v) and not np.isnan(best)):
+                            best = v
+                            arg = i * width + j
+                out[n, c, oh, ow] = best
+                idx[n, c, oh, ow] = arg
+    return out, idx
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_backward(grad, idx, height, width):  # pragma: no cover - compiled
+    n_img, chans, oh_size, ow_size = grad.shape
+    out = np.zeros((n_img, chans, height * width), grad.dtype)
+    for task in prange(n_img * chans):
+        n, c = task // chans, task % chans
+        for oh in range(oh_size):
+            for ow in range(ow_size):
+                out[n, c, idx[n, c, oh, ow]] += grad[n, c, oh, ow]
+    return out.reshape(n_img, chans, height, width)
+
+
+@slot
+def max_pool2d_forward(
+    x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair
+) -> tuple[np.ndarray, np.ndarray]:
+    """y[n, c, oh, ow] = max over the window of x[n, c, ·, ·] (padding never wins).
+
+    x: (N, C, H, W). Returns (y, indices), both (N, C, OH, OW); ``indices`` (int64)
+    holds the flat position ``h·W + w`` of each maximum inside its (H, W) plane,
+    like PyTorch's ``return_indices=True``. Ties go to the first position in
+    row-major order; a NaN in the window wins.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    oh = conv_output_size(x.shape[2], kh, sh, ph, 1)
+    ow = conv_output_size(x.shape[3], kw, sw, pw, 1)
+    return _max_pool(x, kh, kw, sh, sw, ph, pw, oh, ow)
+
+
+@slot
+def max_pool2d_backward(
+    grad: np.ndarray, indices: np.ndarray, input_shape: tuple[int, int, int, int]
+) -> np.ndarray:
+    """dL/dx: each output's gradient flows to the input position that was its maximum.
+
+    grad, indices: (N, C, OH, OW); input_shape: (N, C, H, W). Returns (N, C, H, W)
+    with ``dx[n, c].flat[indices[n, c, oh, ow]] += grad[n, c, oh, ow]`` (overlapping
+    windows that share a maximum add up).
+    """
+    return _max_pool_backward(np.ascontiguousarray(grad), indices, input_shape[2], input_shape[3])
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover - compiled
+    n_img, chans, height, width = x.shape
+    out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
+    scale = 1.0 / (kh * kw)
+    for task in prange(n_img * chans):
+        n, c = task // chans, task % chans
+        for oh in range(oh_size):
+            h0 = oh * sh - ph
+            for ow in range(ow_size):
+                w0 = ow * sw - pw
+                total = 0.0
+                for i in range(max(h0, 0), min(h0 + kh, height)):
+                    for j in range(max(w0, 0), min(w0 + kw, width)):
+                        total += x[n, c, i, j]
+                out[n, c, oh, ow] = total * scale
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _avg_pool_backward(grad, height, width, kh, kw, sh, sw, ph, pw):  # pragma: no cover
+    n_img, chans, oh_size, ow_size = grad.shape
+    out = np.zeros((n_img, chans, height, width), grad.dtype)
+    scale = 1.0 / (kh * kw)
+    for task in prange(n_img * chans):
+        n, c = task // chans, task % chans
+        for oh in range(oh_size):
+            h0 = oh * sh - ph
+            for ow in range(ow_size):
+                w0 = ow * sw - pw
+                g = grad[n, c, oh, ow] * scale
+                for i in range(max(h0, 0), min(h0 + kh, height)):
+                    for j in range(max(w0, 0), min(w0 + kw, width)):
+                        out[n, c, i, j] += g
+    return out
+
+
+@slot
+def avg_pool2d_forward(
+    x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair
+) -> np.ndarray:
+    """y[n, c, oh, ow] = (1 / (kh·kw)) · Σ over the window of x_pad[n, c, ·, ·].
+
+    Padding counts as zeros in the average (``count_include_pad=True``).
+    x: (N, C, H, W). Returns (N, C, OH, OW).
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    oh = conv_output_size(x.shape[2], kh, sh, ph, 1)
+    ow = conv_output_size(x.shape[3], kw, sw, pw, 1)
+    return _avg_pool(x, kh, kw, sh, sw, ph, pw, oh, ow)
+
+
+@slot
+def avg_pool2d_backward(
+    grad: np.ndarray,
+    input_shape: tuple[int, int, int, int],
+    kernel_size: Pair,
+    stride: Pair,
+    padding: Pair,
+) -> np.ndarray:
+    """dL/dx[n, c, h, w] = Σ over the windows containing (h, w) of grad[n, c, oh, ow] / (kh·kw).
+
+    grad: (N, C, OH, OW); input_shape: (N, C, H, W). Returns (N, C, H, W).
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    return _avg_pool_backward(np.ascontiguousarray(grad), input_shape[2], input_shape[3],
+                              kh, kw, sh, sw, ph, pw)
+
+
+def _adaptive_bins(size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bin i covers [⌊i·size/out⌋, ⌈(i+1)·size/out⌉), PyTorch's adaptive pooling windows."""
+    i = np.arange(out_size)
+    return (i * size) // out_size, -((-(i + 1) * size) // out_size)
+
+
+@slot
+def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: Pair) -> np.ndarray:
+    """y[n, c, i, j] = mean of x[n, c, h0(i):h1(i), w0(j):w1(j)].
+
+    Bin i of an axis of length S into O bins spans [⌊i·S/O⌋, ⌈(i+1)·S/O⌉), so
+    bins cover the whole axis and may overlap when O does not divide S.
+    x: (N, C, H, W). Returns (N, C, OH, OW) with (OH, OW) = output_size.
+    """
+    (h0, h1), (w0, w1) = _adaptive_bins(x.shape[2], output_size[0]), _adaptive_bins(
+        x.shape[3], output_size[1])
+    # a 2-D prefix sum makes every bin's total four lookups
+    s = np.zeros(x.shape[:2] + (x.shape[2] + 1, x.shape[3] + 1), np.result_type(x, np.float64))
+    np.cumsum(np.cumsum(x, axis=2, dtype=s.dtype), axis=3, out=s[:, :, 1:, 1:])
+    total = (s[:, :, h1][:, :, :, w1] - s[:, :, h0][:, :, :, w1]
+             - s[:, :, h1][:, :, :, w0] + s[:, :, h0][:, :, :, w0])
+    area = np.outer(h1 - h0, w1 - w0)
+    return (total / area).astype(x.dtype)
+
+
+@slot
+def adaptive_avg_pool2d_backward(
+    grad: np.ndarray, input_shape: tuple[int, int, int, int]
+) -> np.ndarray:
+    """dL/dx[n, c, h, w] = Σ over bins (i, j) containing (h, w) of grad[n, c, i, j] / area(i, j).
+
+    grad: (N, C, OH, OW); input_shape: (N, C, H, W). Returns (N, C, H, W).
+    """
+    (h0, h1), (w0, w1) = (_adaptive_bins(input_shape[2], grad.shape[2]),
+                          _adaptive_bins(input_shape[3], grad.shape[3]))
+    # membership matrices: rows[i, h] = 1 when row h lies in bin i (same for columns)
+    rows = (np.arange(input_shape[2]) >= h0[:, None]) & (np.arange(input_shape[2]) < h1[:, None])
+    cols = (np.arange(input_shape[3]) >= w0[:, None]) & (np.arange(input_shape[3]) < w1[:, None])
+    scaled = grad / np.outer(h1 - h0, w1 - w0).astype(grad.dtype)
+    return rows.T.astype(grad.dtype) @ scaled @ cols.astype(grad.dtype)
