@@ -1,0 +1,48 @@
+"""Data: datasets, the DataLoader, transforms, toy 2-D sets and MNIST.
+
+PyTorch's ``torch.utils.data`` names, plus what a course needs::
+
+    from minidl.data import DataLoader, TensorDataset, make_moons
+
+    X, y = make_moons(200, noise=0.1)
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+"""
+
+from minidl.data import transforms
+from minidl.data.dataloader import DataLoader, default_collate
+from minidl.data.dataset import Dataset, Subset, TensorDataset, random_split
+from minidl.data.download import DownloadError
+from minidl.data.idx import IDXError
+from minidl.data.mnist import MNIST, MNISTData, load_mnist
+from minidl.data.toy import (
+    make_blobs,
+    make_circles,
+    make_linearly_separable,
+    make_moons,
+    make_spirals,
+    make_xor,
+)
+from minidl.data.transforms import fill_missing, standardize
+
+__all__ = [
+    "MNIST",
+    "DataLoader",
+    "Dataset",
+    "DownloadError",
+    "IDXError",
+    "MNISTData",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "fill_missing",
+    "load_mnist",
+    "make_blobs",
+    "make_circles",
+    "make_linearly_separable",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "random_split",
+    "standardize",
+    "transforms",
+]
