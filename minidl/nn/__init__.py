@@ -1,0 +1,26 @@
+"""Layer 4: ``Module``, ``Parameter``, layers, losses and ``init``, with PyTorch's names.
+
+``from minidl import nn``; ``nn.functional`` is :mod:`minidl.functional`::
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss = nn.CrossEntropyLoss()(model(images), labels)
+"""
+
+from minidl import functional
+from minidl.nn import init, utils
+from minidl.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minidl.nn.container import ModuleDict, ModuleList, Sequential
+from minidl.nn.dropout import Dropout
+from minidl.nn.flatten import Flatten, Unflatten
+from minidl.nn.linear import Identity, LazyLinear, Linear
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minidl.nn.module import IncompatibleKeys, Module, StateDictError
+from minidl.nn.parameter import Parameter
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
+    "Identity", "IncompatibleKeys", "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
+    "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional",
+    "init", "utils",
+]
