@@ -10,6 +10,7 @@ Layers, each importing only those above it in this list:
 6. the course layer: ``minidl.viz``, ``minidl.widgets``, ``minidl.grading``
 """
 
+from minidl import functional, nn
 from minidl.autograd.gradcheck import GradcheckError, gradcheck
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minidl.device import Device, device
@@ -20,6 +21,7 @@ from minidl.ops import (
     squeeze, stack, sub, sum, tanh, transpose, unsqueeze, var, where,
 )
 from minidl.random import manual_seed
+from minidl.serialization import load, save
 from minidl.tensor import (
     Tensor, arange, bool_, eye, float16, float32, float64, from_numpy, full, int32, int64,
     linspace, long, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
