@@ -212,6 +212,14 @@ def _check_params(name: str, params: Sequence[Any], gates: int, input_size: int,
     return w_ih, w_hh, b_ih, b_hh
 
 
+def check_nonlinearity(name: str, nonlinearity: str) -> str:
+    """``nonlinearity`` itself when it is "tanh" or "relu"; a clear error otherwise."""
+    if nonlinearity not in KR.NONLINEARITIES:
+        raise ValueError(f"{name}: nonlinearity must be one of {KR.NONLINEARITIES}, "
+                         f"got {nonlinearity!r}")
+    return nonlinearity
+
+
 # -- cells --------------------------------------------------------------------------------------
 
 
@@ -242,7 +250,7 @@ def rnn_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor,  # no
     input (N, I) or (I,), hx (N, H) / (H,) or None (zeros), w_ih (H, I), w_hh (H, H),
     b_ih, b_hh (H,) or None. Returns h' shaped like hx.
     """
-    _check_nonlinearity("rnn_cell", nonlinearity)
+    check_nonlinearity("rnn_cell", nonlinearity)
     return _cell("rnn_cell", lambda *a: RNNCell.apply(*a, nonlinearity=nonlinearity),
                  input, [hx], (w_ih, w_hh, b_ih, b_hh), 1)
 
@@ -271,12 +279,6 @@ def gru_cell(input: Tensor, hx: Tensor | None, w_ih: Tensor, w_hh: Tensor,  # no
 
 
 # -- stacks over a sequence ---------------------------------------------------------------------
-
-
-def _check_nonlinearity(name: str, nonlinearity: str) -> None:
-    if nonlinearity not in KR.NONLINEARITIES:
-        raise ValueError(f"{name}: nonlinearity must be one of {KR.NONLINEARITIES}, "
-                         f"got {nonlinearity!r}")
 
 
 def _stack(name: str, layer: Callable[..., tuple[Tensor, ...]], gates: int, input: Tensor,  # noqa: A002
@@ -336,7 +338,7 @@ def rnn(input: Tensor, hx: Tensor | None, weights: Sequence[Sequence[Any]], *,  
     ``dropout`` is applied to the output of each layer but the last, when ``training``.
     Returns (output (L, N, D·H), h_n (D·layers, N, H)).
     """
-    _check_nonlinearity("rnn", nonlinearity)
+    check_nonlinearity("rnn", nonlinearity)
     out, (h_n,) = _stack(
         "rnn", lambda *a, reverse: RNNLayer.apply(*a, nonlinearity=nonlinearity, reverse=reverse),
         1, input, [hx], weights, dropout, training, bidirectional, batch_first)
