@@ -24,9 +24,12 @@ from minidl.functional.loss import (
     mse_loss,
     nll_loss,
 )
+from minidl.functional.rnn import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
+from minidl.functional.sparse import embedding, one_hot
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "gelu", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
     "softmax", "tanh",
 ]
+__all__ += ["embedding", "gru", "gru_cell", "lstm", "lstm_cell", "one_hot", "rnn", "rnn_cell"]

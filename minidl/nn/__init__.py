@@ -11,11 +11,13 @@ from minidl.nn import init, utils
 from minidl.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
 from minidl.nn.dropout import Dropout
+from minidl.nn.embedding import Embedding
 from minidl.nn.flatten import Flatten, Unflatten
 from minidl.nn.linear import Identity, LazyLinear, Linear
 from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.module import IncompatibleKeys, Module, StateDictError
 from minidl.nn.parameter import Parameter
+from minidl.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
@@ -24,3 +26,4 @@ __all__ = [
     "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional",
     "init", "utils",
 ]
+__all__ += ["Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
