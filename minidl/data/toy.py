@@ -156,7 +156,7 @@ def make_xor(
     n_samples = _int_arg(fn, "n_samples", n_samples, 4)
     noise = _float_arg(fn, "noise", noise)
     rng = np.random.default_rng(_int_arg(fn, "seed", seed, 0))
-    corners = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    corners = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]])  # classes 0 1 0 1
     which = np.repeat(np.arange(4), _class_sizes(n_samples, 4))
     X = corners[which] + noise * rng.standard_normal((n_samples, 2))
     y = ((corners[which, 0] > 0) != (corners[which, 1] > 0)).astype(np.int64)
