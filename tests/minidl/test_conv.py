@@ -1,0 +1,142 @@
+"""conv2d: gradients by central differences, im2col/col2im algebra, layer, errors, no-JIT run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl.errors import DTypeError, ShapeError
+from minidl.functional.conv import conv2d
+from minidl.kernels.cpu.im2col import col2im, im2col
+from minidl.nn.conv import Conv2d
+
+
+def leaf(rng, *shape):
+    return minidl.tensor(rng.standard_normal(shape), dtype=minidl.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape,kw",
+    [
+        ((2, 3, 7, 6), (4, 3, 3, 3), dict(stride=2, padding=1)),
+        ((1, 2, 5, 5), (3, 2, 2, 3), dict(stride=(1, 2), padding=(1, 0), dilation=(2, 1))),
+        ((2, 1, 6, 7), (2, 1, 3, 2), dict(padding="same", dilation=2)),
+        ((1, 2, 4, 4), (3, 2, 4, 4), dict()),  # 1×1 output
+        ((2, 2, 5, 4), (2, 2, 2, 2), dict(padding="valid")),
+    ],
+)
+def test_conv2d_gradcheck(x_shape, w_shape, kw):
+    rng = np.random.default_rng(0)
+    x, w, b = leaf(rng, *x_shape), leaf(rng, *w_shape), leaf(rng, w_shape[0])
+    assert minidl.gradcheck(lambda x, w, b: conv2d(x, w, b, **kw), x, w, b)
+
+
+def test_conv2d_gradcheck_non_contiguous_input_no_bias():
+    rng = np.random.default_rng(1)
+    x, w = leaf(rng, 2, 3, 6, 5), leaf(rng, 2, 3, 3, 3)
+    assert minidl.gradcheck(lambda x, w: conv2d(x.transpose(2, 3), w, stride=2, padding=1), x, w)
+
+
+def test_conv2d_hand_computed():
+    # 1×1×3×3 input, 2×2 kernel of ones: each output sums a 2×2 block
+    x = minidl.tensor(np.arange(9.0).reshape(1, 1, 3, 3), dtype=minidl.float32)
+    w = minidl.ones(1, 1, 2, 2)
+    out = conv2d(x, w, minidl.tensor([10.0]))
+    np.testing.assert_allclose(out.data[0, 0], [[18.0, 22.0], [30.0, 34.0]])
+    # padding 1, stride 2: corners see one pixel each plus the borders
+    out = conv2d(x, w, padding=1, stride=2)
+    np.testing.assert_allclose(out.data[0, 0], [[0.0, 3.0], [9.0, 24.0]])
+
+
+def test_conv2d_same_padding_keeps_size():
+    x = minidl.randn(2, 3, 9, 8)
+    for k in (2, 3, 4):
+        assert conv2d(x, minidl.randn(5, 3, k, k), padding="same").shape == (2, 5, 9, 8)
+
+
+def test_im2col_col2im_are_adjoint():
+    # <im2col(x), c> = <x, col2im(c)> for every x, c: col2im is im2col's transpose
+    rng = np.random.default_rng(2)
+    args = ((3, 2), (2, 1), (1, 2), (1, 2))
+    x = rng.standard_normal((2, 3, 7, 6))
+    cols = im2col(x, *args)
+    c = rng.standard_normal(cols.shape)
+    np.testing.assert_allclose(np.sum(cols * c), np.sum(x * col2im(c, x.shape, *args)))
+
+
+def test_im2col_layout():
+    x = np.arange(2 * 4 * 4, dtype=np.float32).reshape(1, 2, 4, 4)
+    cols = im2col(x, (2, 2), (2, 2), (0, 0), (1, 1))
+    assert cols.shape == (1, 8, 4) and cols.dtype == np.float32
+    # row (c=1, i=0, j=1), column (oh=1, ow=0) = x[0, 1, 2, 1]
+    assert cols[0, (1 * 2 + 0) * 2 + 1, 1 * 2 + 0] == x[0, 1, 2, 1]
+
+
+def test_float32_stays_float32():
+    layer = Conv2d(3, 4, 3, padding=1)
+    out = layer(minidl.randn(2, 3, 5, 5, requires_grad=True))
+    out.sum().backward()
+    assert out.dtype == np.float32 and layer.weight.grad.dtype == np.float32
+
+
+def test_layer_gradcheck_and_init():
+    minidl.manual_seed(0)
+    layer = Conv2d(2, 3, (3, 2), stride=2, padding=1, bias=True).double()
+    bound = 1 / np.sqrt(2 * 3 * 2)
+    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    assert layer.weight.data.std() > bound / 3  # actually drawn, not zeros
+    x = leaf(np.random.default_rng(3), 1, 2, 5, 4)
+    assert minidl.gradcheck(lambda x, w, b: layer(x), x, layer.weight, layer.bias)
+
+
+def test_layer_repr_and_parameters():
+    layer = Conv2d(1, 6, 5, padding=2, bias=False)
+    assert repr(layer) == (
+        "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), bias=False)"
+    )
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_errors_name_the_layer():
+    with pytest.raises(ShapeError, match=r"Conv2d\(3→16, k=3\): expected input \(N, 3, H, W\), "
+                                         r"got \(32, 28, 28\)"):
+        Conv2d(3, 16, 3)(minidl.zeros(32, 28, 28))
+    with pytest.raises(ShapeError, match="output would be empty"):
+        conv2d(minidl.zeros(1, 1, 3, 3), minidl.zeros(1, 1, 5, 5))
+    with pytest.raises(ShapeError, match="expected bias"):
+        conv2d(minidl.zeros(1, 1, 3, 3), minidl.zeros(2, 1, 1, 1), minidl.zeros(3))
+    with pytest.raises(DTypeError, match="share a dtype"):
+        conv2d(minidl.zeros(1, 1, 3, 3), minidl.zeros(2, 1, 1, 1, dtype=minidl.float64))
+    with pytest.raises(ValueError, match="stride"):
+        conv2d(minidl.zeros(1, 1, 3, 3), minidl.zeros(2, 1, 1, 1), stride=0)
+    with pytest.raises(ValueError, match="same"):
+        conv2d(minidl.zeros(1, 1, 3, 3), minidl.zeros(2, 1, 1, 1), padding="same", stride=2)
+
+
+NO_JIT_SCRIPT = """
+import numpy as np, minidl
+from minidl.functional.conv import conv2d
+from minidl.functional.pooling import max_pool2d, avg_pool2d
+from minidl.functional.normalization import batch_norm
+rng = np.random.default_rng(0)
+t = lambda *s: minidl.tensor(rng.standard_normal(s), dtype=minidl.float64, requires_grad=True)
+x, w, b = t(2, 2, 5, 5), t(3, 2, 3, 3), t(3)
+minidl.gradcheck(lambda x, w, b: conv2d(x, w, b, stride=2, padding=1, dilation=1), x, w, b)
+minidl.gradcheck(lambda x: max_pool2d(x, 2, 1, 1), x)
+minidl.gradcheck(lambda x: avg_pool2d(x, 3, 2, 1), x)
+minidl.gradcheck(lambda x, w, b: batch_norm(x, None, None, w, b, True), x, t(2), t(2))
+print("ok")
+"""
+
+
+def test_runs_without_jit():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    done = subprocess.run([sys.executable, "-c", NO_JIT_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
