@@ -220,6 +220,16 @@ def check_nonlinearity(name: str, nonlinearity: str) -> str:
     return nonlinearity
 
 
+def _state_pair(name: str, hx: Any, what: str) -> tuple[Any, Any]:
+    """An LSTM's (h, c) pair, or (None, None) for zeros."""
+    if hx is None:
+        return None, None
+    if isinstance(hx, Tensor) or not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise ValueError(f"{name}: expected hx = {what}, a pair of tensors, "
+                         f"got {type(hx).__name__}")
+    return hx[0], hx[1]
+
+
 # -- cells --------------------------------------------------------------------------------------
 
 
@@ -262,9 +272,7 @@ def lstm_cell(input: Tensor, hx: tuple[Tensor, Tensor] | None, w_ih: Tensor, w_h
     input (N, I) or (I,), hx = (h, c) each (N, H) / (H,) or None (zeros),
     w_ih (4H, I), w_hh (4H, H), b_ih, b_hh (4H,) or None. Returns (h', c').
     """
-    states = (None, None) if hx is None else tuple(hx)
-    if len(states) != 2:
-        raise ValueError(f"lstm_cell: expected hx = (h, c), got {len(states)} tensors")
+    states = _state_pair("lstm_cell", hx, "(h, c)")
     return _cell("lstm_cell", LSTMCell.apply, input, states, (w_ih, w_hh, b_ih, b_hh), 4)
 
 
@@ -352,9 +360,7 @@ def lstm(input: Tensor, hx: tuple[Tensor, Tensor] | None, weights: Sequence[Sequ
 
     Returns (output (L, N, D·H), (h_n, c_n) each (D·layers, N, H)).
     """
-    states = (None, None) if hx is None else tuple(hx)
-    if len(states) != 2:
-        raise ValueError(f"lstm: expected hx = (h_0, c_0), got {len(states)} tensors")
+    states = _state_pair("lstm", hx, "(h_0, c_0)")
     out, (h_n, c_n) = _stack("lstm", LSTMLayer.apply, 4, input, states, weights, dropout,
                              training, bidirectional, batch_first)
     return out, (h_n, c_n)

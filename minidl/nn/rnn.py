@@ -19,8 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from minidl.functional import rnn as F
 from minidl.functional._checks import float_tensor, probability
+from minidl.functional.rnn import (
+    check_cell_input,
+    check_nonlinearity,
+    check_sequence_input,
+    gru,
+    gru_cell,
+    lstm,
+    lstm_cell,
+    rnn,
+    rnn_cell,
+)
 from minidl.nn import init
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
@@ -91,7 +101,7 @@ class _Cell(_Recurrent):
 
     def _check(self, input: Tensor) -> None:  # noqa: A002
         name = self._layer_name
-        F.check_cell_input(name, float_tensor(name, input), self.input_size)
+        check_cell_input(name, float_tensor(name, input), self.input_size)
 
 
 class RNNCell(_Cell):
@@ -102,13 +112,13 @@ class RNNCell(_Cell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", dtype: Any = None) -> None:
-        nonlinearity = F.check_nonlinearity("RNNCell", nonlinearity)
+        nonlinearity = check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         self._check(input)
-        return F.rnn_cell(input, hx, *self._weights(""), nonlinearity=self.nonlinearity)
+        return rnn_cell(input, hx, *self._weights(""), nonlinearity=self.nonlinearity)
 
 
 class LSTMCell(_Cell):
@@ -126,7 +136,7 @@ class LSTMCell(_Cell):
     def forward(self, input: Tensor,  # noqa: A002
                 hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         self._check(input)
-        return F.lstm_cell(input, hx, *self._weights(""))
+        return lstm_cell(input, hx, *self._weights(""))
 
 
 class GRUCell(_Cell):
@@ -144,7 +154,7 @@ class GRUCell(_Cell):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         self._check(input)
-        return F.gru_cell(input, hx, *self._weights(""))
+        return gru_cell(input, hx, *self._weights(""))
 
 
 # -- stacks over a sequence -----------------------------------------------------------------------
@@ -190,7 +200,7 @@ class _Stack(_Recurrent):
 
     def _run(self, fn: Any, input: Tensor, hx: Any, **kwargs: Any) -> Any:  # noqa: A002
         name = self._layer_name
-        F.check_sequence_input(name, float_tensor(name, input), self.input_size, self.batch_first)
+        check_sequence_input(name, float_tensor(name, input), self.input_size, self.batch_first)
         return fn(input, hx, [self._weights(s) for s in self._suffixes()],
                   dropout=self.dropout, training=self.training, bidirectional=self.bidirectional,
                   batch_first=self.batch_first, **kwargs)
@@ -213,13 +223,13 @@ class RNN(_Stack):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None) -> None:
-        nonlinearity = F.check_nonlinearity("RNN", nonlinearity)
+        nonlinearity = check_nonlinearity("RNN", nonlinearity)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        return self._run(F.rnn, input, hx, nonlinearity=self.nonlinearity)
+        return self._run(rnn, input, hx, nonlinearity=self.nonlinearity)
 
 
 class LSTM(_Stack):
@@ -238,7 +248,7 @@ class LSTM(_Stack):
 
     def forward(self, input: Tensor,  # noqa: A002
                 hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        return self._run(F.lstm, input, hx)
+        return self._run(lstm, input, hx)
 
 
 class GRU(_Stack):
@@ -257,4 +267,4 @@ class GRU(_Stack):
                          bidirectional, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        return self._run(F.gru, input, hx)
+        return self._run(gru, input, hx)
