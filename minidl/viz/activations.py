@@ -17,7 +17,7 @@ ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
 def _step(x: np.ndarray) -> np.ndarray:
-    return (x > 0).astype(x.dtype)
+    return (x >= 0).astype(x.dtype)
 
 
 def _step_derivative(x: np.ndarray) -> np.ndarray:
@@ -27,8 +27,9 @@ def _step_derivative(x: np.ndarray) -> np.ndarray:
 def standard_activations() -> dict[str, tuple[ArrayFn, ArrayFn]]:
     """``{name: (f, f')}`` for step, sigmoid, tanh and ReLU, as functions of an array x.
 
-    step(x) = [x > 0], step'(x) = 0 (undefined at 0);
-    σ(x) = 1/(1 + e^{−x}), σ' = σ(1 − σ);  tanh' = 1 − tanh²;  ReLU(x) = max(x, 0), ReLU' = [x > 0].
+    step(x) = [x ≥ 0] (the perceptron's convention), step'(x) = 0 (undefined at 0);
+    σ(x) = 1/(1 + e^{−x}), σ' = σ(1 − σ);  tanh' = 1 − tanh²;
+    ReLU(x) = max(x, 0), ReLU' = [x > 0].
     The derivatives call the ``*_backward`` kernels with an upstream gradient of ones.
     """
 

@@ -1,8 +1,9 @@
 """Decision boundaries of 2-D classifiers: a linear one (a line) and any one (regions).
 
-A linear classifier in the plane predicts class 1 where z = w₁x₁ + w₂x₂ + b > 0 and class 0
-elsewhere, so its decision boundary is the line w·x + b = 0, and w is the normal of that line,
-pointing towards class 1. Any other classifier is drawn by evaluating it on a grid.
+A linear classifier in the plane predicts class 1 where z = w₁x₁ + w₂x₂ + b ≥ 0 and class 0
+elsewhere (the perceptron's step(z) = [z ≥ 0]), so its decision boundary is the line
+w·x + b = 0, and w is the normal of that line, pointing towards class 1.
+Any other classifier is drawn by evaluating it on a grid.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def plot_linear_boundary(
 ) -> Figure:
     """Points ``X`` (N, 2) coloured by label ``y`` (N,), and the boundary w·x + b = 0.
 
-    The half-plane the classifier calls class 1 (w·x + b > 0) is shaded in class 1's colour,
+    The half-plane the classifier calls class 1 (w·x + b ≥ 0) is shaded in class 1's colour,
     the other in class 0's; an arrow along ``w`` shows which side is which. The default title
     gives w, b and the accuracy (1/N) Σₙ [step(w·xₙ + b) = yₙ]. The boundary is the line artist
     with ``gid="decision boundary"``.
@@ -84,7 +85,7 @@ def plot_linear_boundary(
     if np.ptp(z) > 0:
         ax.contourf(g1, g2, z, levels=[-np.inf, 0.0, np.inf], colors=REGION_COLORS[:2])
     else:  # w = 0: the whole plane is one class
-        ax.set_facecolor(REGION_COLORS[int(b > 0)])
+        ax.set_facecolor(REGION_COLORS[int(b >= 0)])
     scatter_classes(ax, X, y)
 
     line = boundary_points(w, b, limits)
@@ -98,7 +99,7 @@ def plot_linear_boundary(
                         arrowprops=dict(arrowstyle="->", color="k", lw=1.5))
             ax.text(*(foot + 1.25 * arrow), "w", ha="center", va="center", fontsize=11)
 
-    accuracy = float(np.mean((X @ w + b > 0).astype(np.int64) == y))
+    accuracy = float(np.mean((X @ w + b >= 0).astype(np.int64) == y))
     ax.set(xlim=(x_lo, x_hi), ylim=(y_lo, y_hi), xlabel="$x_1$", ylabel="$x_2$")
     ax.set_title(title if title is not None else
                  f"w = ({w[0]:.2f}, {w[1]:.2f}), b = {b:.2f}   accuracy {100 * accuracy:.1f} %",

@@ -26,8 +26,8 @@ Y2 = np.array([1, 0])
 
 
 def rosenblatt(w, b, x, y, lr):
-    """The perceptron rule, written out for the tests: ŷ = [w·x + b > 0]."""
-    err = y - int(w @ x + b > 0)
+    """The perceptron rule, written out for the tests: ŷ = [w·x + b ≥ 0]."""
+    err = y - int(w @ x + b >= 0)
     return w + lr * err * x, b + lr * err
 
 
@@ -104,16 +104,18 @@ def test_live_builds_controls_that_redraw(live):
 
 
 def test_trace_perceptron_by_hand():
-    tr = trace_perceptron(X2, Y2, rosenblatt, lr=1.0, epochs=2)
-    # epoch 1: x₀ misclassified (z = 0) → w = (1, 0), b = 1; x₁ misclassified (z = 1)
-    # → w = (1, −1), b = 0. Epoch 2: both correct, nothing moves.
-    np.testing.assert_array_equal(tr.w, [[0, 0], [1, 0], [1, -1], [1, -1], [1, -1]])
-    np.testing.assert_array_equal(tr.b, [0, 1, 0, 0, 0])
-    np.testing.assert_array_equal(tr.sample, [-1, 0, 1, 0, 1])
-    np.testing.assert_array_equal(tr.epoch, [0, 0, 0, 1, 1])
-    np.testing.assert_array_equal(tr.mistake, [False, True, True, False, False])
-    np.testing.assert_array_equal(tr.errors_per_epoch, [2, 0])
-    np.testing.assert_array_equal(tr.errors_until(1), [1, 0])
+    tr = trace_perceptron(X2, Y2, rosenblatt, lr=1.0, epochs=3)
+    # epoch 1: x₀ correct (z = 0 → ŷ = 1); x₁ wrong (z = 0, y = 0) → w = (0, −1), b = −1.
+    # epoch 2: x₀ wrong (z = −1, y = 1) → w = (1, −1), b = 0; x₁ correct (z = −1).
+    # epoch 3: both correct, nothing moves.
+    np.testing.assert_array_equal(tr.w, [[0, 0], [0, 0], [0, -1], [1, -1], [1, -1], [1, -1],
+                                         [1, -1]])
+    np.testing.assert_array_equal(tr.b, [0, 0, -1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(tr.sample, [-1, 0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(tr.epoch, [0, 0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(tr.mistake, [False, False, True, True, False, False, False])
+    np.testing.assert_array_equal(tr.errors_per_epoch, [1, 1, 0])
+    np.testing.assert_array_equal(tr.errors_until(2), [1, 0, 0])
 
 
 def test_trace_perceptron_starts_from_w0_and_checks_the_rule():
