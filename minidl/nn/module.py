@@ -85,11 +85,13 @@ class Module:
         if hasattr(self, name) and name not in self._registry(registry):
             raise KeyError(f"{type(self).__name__} already has an attribute {name!r}")
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from wherever it is, before registering it somewhere else."""
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Remove ``name`` from wherever it is but registry ``keep`` (where it goes next, so
+        replacing an entry keeps its place in the order)."""
         self.__dict__.pop(name, None)
         for kind in _REGISTRIES:
-            self.__dict__[kind].pop(name, None)
+            if kind != keep:
+                self.__dict__[kind].pop(name, None)
         self._non_persistent.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -101,7 +103,7 @@ class Module:
                 f"cannot register {type(param).__name__} as parameter {name!r} "
                 "(nn.Parameter or None expected; wrap it: nn.Parameter(tensor))"
             )
-        self._forget(name)
+        self._forget(name, "_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -112,7 +114,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot register {type(tensor).__name__} as buffer {name!r} "
                             "(Tensor or None expected)")
-        self._forget(name)
+        self._forget(name, "_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -123,7 +125,7 @@ class Module:
         self._check_new_name("module", name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name)
+        self._forget(name, "_modules")
         self._modules[name] = module
 
     register_module = add_module
@@ -131,11 +133,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self._registry("_parameters")
-            self._forget(name)
+            self._forget(name, "_parameters")
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._registry("_modules")
-            self._forget(name)
+            self._forget(name, "_modules")
             self._modules[name] = value
         elif name in self.__dict__.get("_parameters", ()):
             if value is not None:
