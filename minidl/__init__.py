@@ -10,7 +10,8 @@ Layers, each importing only those above it in this list:
 6. the course layer: ``minidl.viz``, ``minidl.widgets``, ``minidl.grading``
 """
 
-from minidl import functional, nn
+from minidl import data
+from minidl import functional, nn, optim
 from minidl.autograd.gradcheck import GradcheckError, gradcheck
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minidl.device import Device, device
