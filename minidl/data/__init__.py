@@ -46,3 +46,12 @@ __all__ = [
     "standardize",
     "transforms",
 ]
+from minidl.data import augment  # noqa: E402
+from minidl.data.augment import (  # noqa: E402
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomShift,
+    augment_batch,
+)
+
+__all__ += ["RandomCrop", "RandomHorizontalFlip", "RandomShift", "augment", "augment_batch"]

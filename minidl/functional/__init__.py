@@ -33,3 +33,8 @@ __all__ = [
     "softmax", "tanh",
 ]
 __all__ += ["embedding", "gru", "gru_cell", "lstm", "lstm_cell", "one_hot", "rnn", "rnn_cell"]
+from minidl.functional.conv import conv2d  # noqa: E402
+from minidl.functional.normalization import batch_norm, dropout2d  # noqa: E402
+from minidl.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+
+__all__ += ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv2d", "dropout2d", "max_pool2d"]

@@ -27,3 +27,9 @@ __all__ = [
     "init", "utils",
 ]
 __all__ += ["Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d, Dropout2d  # noqa: E402
+from minidl.nn.conv import Conv2d  # noqa: E402
+from minidl.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
+
+__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout2d",
+            "MaxPool2d"]
