@@ -9,7 +9,6 @@ matches, so a half-finished or tampered download never lands in the cache.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import socket
 import time
@@ -73,10 +72,10 @@ def fetch(
     import pooch  # imported on use: only downloads need it
 
     downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=progress)
+    # pooch's own log lines would repeat what the progress bar and our one-line summary say
+    # (and its handler holds the stderr of the moment pooch was imported); mute it meanwhile
     logger = pooch.get_logger()
-    level = logger.level
-    if not progress:
-        logger.setLevel(logging.WARNING)
+    was_disabled, logger.disabled = logger.disabled, True
     errors = []
     try:
         for mirror in mirrors:
@@ -95,7 +94,7 @@ def fetch(
             except OSError as e:  # requests' connection and HTTP errors are OSErrors
                 errors.append(f"{url}: {e}")
     finally:
-        logger.setLevel(level)
+        logger.disabled = was_disabled
     raise DownloadError(f"could not download {name}: " + " | ".join(errors or ["no mirrors given"]))
 
 
