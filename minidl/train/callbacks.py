@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from minidl.serialization import save
 from minidl.tensor import Tensor
 
 
@@ -86,11 +87,6 @@ class _Monitor:
         return better
 
 
-def _copy_state(model: Any) -> dict[str, Tensor]:
-    """A snapshot of ``model.state_dict()`` that later training steps cannot change."""
-    return {k: Tensor(v) for k, v in model.state_dict().items()}
-
-
 class EarlyStopping(Callback):
     """Stop after ``patience`` epochs in a row in which ``monitor`` did not improve.
 
@@ -121,7 +117,7 @@ class EarlyStopping(Callback):
         if self._tracker.improved(self._tracker.value(logs)):
             self.wait, self.best_epoch = 0, epoch
             if self.restore_best_weights:
-                self._best_state = _copy_state(self.model)
+                self._best_state = self.model.state_dict()  # copies: a snapshot
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -160,8 +156,6 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._tracker.improved(self._tracker.value(logs)):
             return
-        from minidl.serialization import save
-
         path = self.path.format(epoch=epoch + 1, **logs)
         parent = os.path.dirname(path)
         if parent:

@@ -29,9 +29,8 @@ loss name                          output (N, ...) vs target
 
 Optimizer names get Keras' default learning rates (``adam`` 0.001, ``sgd`` 0.01,
 ``rmsprop`` 0.001, ``adagrad`` 0.001, ``adamw`` 0.001); their other settings are
-minidl's (PyTorch's) defaults. The optimizer is built on the first ``fit``, after
-one forward pass has given any lazy layer (``Dense`` without ``input_dim``) its
-weights, and is kept for later ``fit`` calls, as in Keras.
+minidl's (PyTorch's) defaults. The optimizer is built on the first ``fit`` and kept
+for later ``fit`` calls, as in Keras.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ import numpy as np
 
 from minidl import functional as F
 from minidl import nn, optim
-from minidl.autograd.grad_mode import no_grad
 from minidl.errors import ShapeError, fmt_shape
 from minidl.tensor import Tensor
 from minidl.train import loop
@@ -201,7 +199,7 @@ def fit(
     precedence over it. ``verbose=0`` prints nothing, otherwise a progress bar
     per epoch. Floating inputs are cast to float32.
     """
-    config = _config("fit", model)
+    config = compiled(model)
     x, y = _as_tensor(x), _as_tensor(y)
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
         raise ShapeError(f"fit: x and y need one row per sample, got x {fmt_shape(x.shape)} "
@@ -217,7 +215,7 @@ def fit(
             raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples "
                              "leaves no training or no validation samples")
         x, y, val_data = x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
-    optimizer = _optimizer(config, model, x)
+    optimizer = _optimizer(config, model)
     return loop.fit(model, config.loss, optimizer, (x, y), epochs=epochs,
                     batch_size=batch_size, val_data=val_data, metrics=config.metrics,
                     callbacks=callbacks, shuffle=shuffle, progress=verbose > 0)
@@ -226,7 +224,7 @@ def fit(
 def evaluate(model: nn.Module, x: Any, y: Any, batch_size: int = 32,
              verbose: int = 0) -> float | list[float]:
     """The compiled loss on ``(x, y)``, or ``[loss, *metrics]`` when metrics were compiled."""
-    config = _config("evaluate", model)
+    config = compiled(model)
     logs = loop.evaluate(model, (_as_tensor(x), _as_tensor(y)), config.loss,
                          metrics=config.metrics, batch_size=batch_size)
     if verbose:
@@ -240,10 +238,11 @@ def predict(model: nn.Module, x: Any, batch_size: int = 32) -> np.ndarray:
     return loop.predict(model, _as_tensor(x), batch_size=batch_size).numpy()
 
 
-def _config(op: str, model: nn.Module) -> Compiled:
+def compiled(model: nn.Module) -> Compiled:
+    """What ``compile`` fixed for ``model`` (and its optimizer, once ``fit`` built it)."""
     if model not in _compiled:
-        raise RuntimeError(f"{op}: compile the model first, e.g. model.compile("
-                           "loss='binary_crossentropy', optimizer='adam')")
+        raise RuntimeError(f"{type(model).__name__} is not compiled: compile the model first, "
+                           "e.g. model.compile(loss='binary_crossentropy', optimizer='adam')")
     return _compiled[model]
 
 
@@ -252,18 +251,15 @@ def _as_tensor(data: Any) -> Tensor:
     return t.float() if t.dtype.kind == "f" else t
 
 
-def _optimizer(config: Compiled, model: nn.Module, x: Tensor) -> Any:
+def _optimizer(config: Compiled, model: nn.Module) -> Any:
     """The compiled optimizer, built now from a name or class if not built yet."""
     if config.optimizer is None:
         spec = config.optimizer_spec
-        if isinstance(spec, str) or isinstance(spec, type):
-            with no_grad():
-                model(x[:1])  # gives lazy layers their weights before the optimizer sees them
-            if isinstance(spec, str):
-                cls_name, lr = OPTIMIZERS[spec.lower()]
-                spec = getattr(optim, cls_name)(model.parameters(), lr=lr)
-            else:
-                spec = spec(model.parameters())
+        if isinstance(spec, str):
+            cls_name, lr = OPTIMIZERS[spec.lower()]
+            spec = getattr(optim, cls_name)(model.parameters(), lr=lr)
+        elif isinstance(spec, type):
+            spec = spec(model.parameters())
         config.optimizer = spec
     return config.optimizer
 
