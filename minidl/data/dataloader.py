@@ -37,7 +37,8 @@ def _stack(arrays: list[np.ndarray]) -> Tensor:
 def default_collate(batch: list[Any]) -> Any:
     """Merge a list of samples into one batch, recursively.
 
-    * Tensors, NumPy arrays and NumPy scalars of shape S → a Tensor (B, *S), dtype kept;
+    * Tensors, NumPy arrays and NumPy scalars of shape S → a Tensor (B, *S), dtype kept
+      (Tensors are stacked by value: a batch is data, it carries no autograd graph);
     * Python numbers → a Tensor (B,): float32 for floats, int64 for ints, bool for bools;
     * tuples and lists → a tuple / list of collated fields (``(x, y)`` samples give
       ``(X_batch, y_batch)``); dicts → a dict with the same keys;

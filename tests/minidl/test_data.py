@@ -75,6 +75,7 @@ def test_subset_maps_indices_and_accepts_negative_ones():
     sub = Subset(ds, [7, 2, -1])
     assert len(sub) == 3
     assert [sub[i][1] for i in range(3)] == [49, 4, 81]
+    assert Subset(ds, minidl.tensor([4, 1]))[0][1] == 16
     with pytest.raises(IndexError, match="Subset"):
         Subset(ds, [10])
 

@@ -114,6 +114,9 @@ def test_offline_splits_shapes_balance_and_message(tmp_path, capsys):
         assert split.labels.shape == (n,) and split.labels.dtype == np.int64
         np.testing.assert_array_equal(np.bincount(split.labels, minlength=10), [n // 10] * 10)
         assert split.images.max() == 255 and split.images.min() == 0
+    # real digits: the published statistics of MNIST's training pixels are 0.1307 ± 0.3081
+    assert abs(train.images.mean() / 255 - 0.1307) < 0.01
+    assert abs(train.images.std() / 255 - 0.3081) < 0.01
     images, labels, source = train  # unpacks like a tuple
     assert source == "offline" and labels[:10].tolist() == list(range(10))
 
