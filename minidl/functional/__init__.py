@@ -15,6 +15,7 @@ from minidl.functional.activation import (
     softmax,
     tanh,
 )
+from minidl.functional.conv import conv2d
 from minidl.functional.dropout import dropout
 from minidl.functional.linear import linear
 from minidl.functional.loss import (
@@ -24,17 +25,15 @@ from minidl.functional.loss import (
     mse_loss,
     nll_loss,
 )
+from minidl.functional.normalization import batch_norm, dropout2d
+from minidl.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.functional.rnn import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
 from minidl.functional.sparse import embedding, one_hot
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "gelu", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "softmax", "tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout", "dropout2d",
+    "embedding", "gelu", "gru", "gru_cell", "leaky_relu", "linear", "log_softmax", "lstm",
+    "lstm_cell", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "relu", "rnn", "rnn_cell",
+    "sigmoid", "softmax", "tanh",
 ]
-__all__ += ["embedding", "gru", "gru_cell", "lstm", "lstm_cell", "one_hot", "rnn", "rnn_cell"]
-from minidl.functional.conv import conv2d  # noqa: E402
-from minidl.functional.normalization import batch_norm, dropout2d  # noqa: E402
-from minidl.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: E402
-
-__all__ += ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv2d", "dropout2d", "max_pool2d"]

@@ -9,7 +9,9 @@
 from minidl import functional
 from minidl.nn import init, utils
 from minidl.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d, Dropout2d
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
+from minidl.nn.conv import Conv2d
 from minidl.nn.dropout import Dropout
 from minidl.nn.embedding import Embedding
 from minidl.nn.flatten import Flatten, Unflatten
@@ -17,19 +19,14 @@ from minidl.nn.linear import Identity, LazyLinear, Linear
 from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.module import IncompatibleKeys, Module, StateDictError
 from minidl.nn.parameter import Parameter
+from minidl.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minidl.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
-    "Identity", "IncompatibleKeys", "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax",
-    "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional",
-    "init", "utils",
+    "GELU", "GRU", "LSTM", "RNN", "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss",
+    "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "Embedding", "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell",
+    "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module",
+    "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNNCell", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional", "init", "utils",
 ]
-__all__ += ["Embedding", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
-from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d, Dropout2d  # noqa: E402
-from minidl.nn.conv import Conv2d  # noqa: E402
-from minidl.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
-
-__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout2d",
-            "MaxPool2d"]
