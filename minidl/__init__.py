@@ -11,7 +11,7 @@ Layers, each importing only those above it in this list:
 """
 
 from minidl import data
-from minidl import functional, nn, optim
+from minidl import functional, nn, optim, train
 from minidl.autograd.gradcheck import GradcheckError, gradcheck
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minidl.device import Device, device
@@ -28,5 +28,6 @@ from minidl.tensor import (
     linspace, long, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
     tensor, uint8, zeros, zeros_like,
 )
+from minidl.train import fit
 
 __version__ = "0.1.0"

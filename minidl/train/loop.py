@@ -81,8 +81,8 @@ def fit(
         scheduler: an ``optim.lr_scheduler`` object stepped once per epoch;
             ``ReduceLROnPlateau`` is given ``val_loss`` (``loss`` without val_data).
         progress: show a tqdm progress bar per epoch; ``False`` prints nothing.
-        seed: when given, ``minidl.manual_seed(seed)`` first, so shuffling and
-            dropout repeat from run to run.
+        seed: when given, ``minidl.manual_seed(seed)`` first, so dropout and the
+            shuffling of the loaders ``fit`` builds repeat from run to run.
 
     The epoch's ``loss`` and training metrics are sample-weighted means of the
     per-batch values (computed with the weights as they were at that batch).
@@ -314,8 +314,8 @@ def _loader(op: str, arg: str, data: Any, batch_size: int, shuffle: bool) -> Any
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(f"{op}: {arg} as a tuple must be (X, y), got {len(data)} items")
-        x, y = (d if isinstance(d, Tensor) else Tensor(np.asarray(d)) for d in data)
-        if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        x, y = (d if isinstance(d, Tensor) else np.asarray(d) for d in data)
+        if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0]:
             raise ShapeError(f"{op}: {arg} (X, y) need one row per sample, got X "
                              f"{fmt_shape(x.shape)} and y {fmt_shape(y.shape)}")
         data = TensorDataset(x, y)

@@ -56,6 +56,8 @@ def test_categorical_and_sparse_crossentropy_by_hand():
     sparse = keras.sparse_categorical_crossentropy(minidl.tensor(p), labels)
     assert cat.item() == pytest.approx(want, rel=1e-6)
     assert sparse.item() == pytest.approx(want, rel=1e-6)
+    scaled = keras.categorical_crossentropy(minidl.tensor(3 * p), np.eye(4)[labels])
+    assert scaled.item() == pytest.approx(want, rel=1e-6)  # rows renormalised, as in Keras
 
 
 def test_categorical_crossentropy_gradient():
