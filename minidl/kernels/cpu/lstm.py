@@ -12,15 +12,14 @@ Shapes: x (N, I), h, c, h', c' (N, H), w_ih (4H, I), w_hh (4H, H), b_ih, b_hh (4
 or None. The *gates cache* is the (N, 4H) array of activated gates [i | f | g | o];
 backward needs it with x, h, c and c'.
 
-The elementwise maths of a step (four activations, c' and h') is one Numba pass
-over (N, 4H), shared by the cell slots and the sequence kernels. See
+The elementwise maths of a step (four activations, c' and h') is fused into a few
+passes over (N, 4H) (see ``_step_forward``), shared by the cell slots and the
+sequence kernels. See
 :mod:`minidl.kernels.cpu.rnn` for how the sequence kernels are arranged and when
 they route through the cell slots.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
@@ -30,7 +29,6 @@ from minidl.kernels.cpu.rnn import (
     cells_overridden,
     linear_rows,
     previous_states,
-    sigmoid,
     summed_bias,
     weight_grads,
     zero_param_grads,
@@ -39,26 +37,47 @@ from minidl.kernels.slots import slot
 
 
 @numba.njit(cache=True)
-def _gates_forward(gi, gh, c, gates, c_new, h_new):  # pragma: no cover - compiled
-    """Pre-activations gi + gh (N, 4H) and c (N, H) → gates (N, 4H), c', h' (written in place)."""
-    rows, hidden = c.shape
+def _scaled_preactivations(gi, gh, gates):  # pragma: no cover - compiled
+    """gates = (gi + gh) ⊙ [½ | ½ | 1 | ½] (N, 4H): the arguments of one tanh per gate."""
+    rows, four_hidden = gates.shape
+    hidden = four_hidden // 4
     for n in range(rows):
-        for j in range(hidden):
-            i = sigmoid(gi[n, j] + gh[n, j])
-            f = sigmoid(gi[n, hidden + j] + gh[n, hidden + j])
-            g = math.tanh(gi[n, 2 * hidden + j] + gh[n, 2 * hidden + j])
-            o = sigmoid(gi[n, 3 * hidden + j] + gh[n, 3 * hidden + j])
-            cell = f * c[n, j] + i * g
-            gates[n, j] = i
-            gates[n, hidden + j] = f
-            gates[n, 2 * hidden + j] = g
-            gates[n, 3 * hidden + j] = o
-            c_new[n, j] = cell
-            h_new[n, j] = o * math.tanh(cell)
+        for k in range(four_hidden):
+            pre = gi[n, k] + gh[n, k]
+            gates[n, k] = pre if hidden * 2 <= k < hidden * 3 else 0.5 * pre
 
 
 @numba.njit(cache=True)
-def _gates_backward(grad_h, grad_c_new, gates, c, c_new, grad_pre, grad_c):  # pragma: no cover
+def _cell_update(gates, c, c_new):  # pragma: no cover - compiled
+    """Given tanh of the scaled pre-activations in ``gates``: σ(x) = ½ + ½·tanh(x/2) for
+    i, f, o (g is already tanh), then c' = f ⊙ c + i ⊙ g. Writes gates and c' in place."""
+    rows, hidden = c.shape
+    for n in range(rows):
+        for j in range(hidden):
+            i = 0.5 + 0.5 * gates[n, j]
+            f = 0.5 + 0.5 * gates[n, hidden + j]
+            gates[n, j] = i
+            gates[n, hidden + j] = f
+            gates[n, 3 * hidden + j] = 0.5 + 0.5 * gates[n, 3 * hidden + j]
+            c_new[n, j] = f * c[n, j] + i * gates[n, 2 * hidden + j]
+
+
+def _step_forward(gi, gh, c, gates, c_new, h_new):  # noqa: ANN001, ANN202
+    """One step's elementwise maths, written into gates (N, 4H), c' and h' (N, H).
+
+    The activations are NumPy's vectorised (SIMD) tanh over the whole block, with
+    σ(x) = ½ + ½·tanh(x/2); a scalar ``math.tanh`` inside a Numba loop measured about
+    50× slower. The arithmetic around them is fused into two Numba passes.
+    """
+    _scaled_preactivations(gi, gh, gates)
+    np.tanh(gates, out=gates)
+    _cell_update(gates, c, c_new)
+    np.tanh(c_new, out=h_new)
+    h_new *= gates[:, 3 * c.shape[1]:]
+
+
+@numba.njit(cache=True)
+def _gates_backward(grad_h, grad_c_new, gates, c, tanh_c, grad_pre, grad_c):  # pragma: no cover
     """dL/dh', dL/dc' (N, H) → dL/d(pre-activations) (N, 4H) and dL/dc (N, H), in place."""
     rows, hidden = c.shape
     for n in range(rows):
@@ -67,12 +86,12 @@ def _gates_backward(grad_h, grad_c_new, gates, c, c_new, grad_pre, grad_c):  # p
             f = gates[n, hidden + j]
             g = gates[n, 2 * hidden + j]
             o = gates[n, 3 * hidden + j]
-            tanh_c = math.tanh(c_new[n, j])
-            dc = grad_c_new[n, j] + grad_h[n, j] * o * (1.0 - tanh_c * tanh_c)
+            t = tanh_c[n, j]
+            dc = grad_c_new[n, j] + grad_h[n, j] * o * (1.0 - t * t)
             grad_pre[n, j] = dc * g * i * (1.0 - i)
             grad_pre[n, hidden + j] = dc * c[n, j] * f * (1.0 - f)
             grad_pre[n, 2 * hidden + j] = dc * i * (1.0 - g * g)
-            grad_pre[n, 3 * hidden + j] = grad_h[n, j] * tanh_c * o * (1.0 - o)
+            grad_pre[n, 3 * hidden + j] = grad_h[n, j] * t * o * (1.0 - o)
             grad_c[n, j] = dc * f
 
 
@@ -93,8 +112,8 @@ def lstm_cell_forward(
     """
     gates = np.empty((h.shape[0], w_hh.shape[0]), dtype=h.dtype)
     c_new, h_new = np.empty_like(c), np.empty_like(h)
-    _gates_forward(linear_rows(x, w_ih, summed_bias(b_ih, b_hh)), h @ w_hh.T,
-                   np.ascontiguousarray(c), gates, c_new, h_new)
+    _step_forward(linear_rows(x, w_ih, summed_bias(b_ih, b_hh)), h @ w_hh.T,
+                  np.ascontiguousarray(c), gates, c_new, h_new)
     return h_new, c_new, gates
 
 
@@ -102,8 +121,8 @@ def _step_backward(grad_h_new, grad_c_new, gates, c, c_new, grad_pre=None):  # n
     """Run :func:`_gates_backward` on contiguous inputs; returns (grad_pre, grad_c)."""
     grad_pre = np.empty_like(gates) if grad_pre is None else grad_pre
     grad_c = np.empty_like(c_new)
-    _gates_backward(*(np.ascontiguousarray(a) for a in (grad_h_new, grad_c_new, gates, c, c_new)),
-                    grad_pre, grad_c)
+    _gates_backward(*(np.ascontiguousarray(a) for a in (grad_h_new, grad_c_new, gates, c)),
+                    np.tanh(c_new), grad_pre, grad_c)
     return grad_pre, grad_c
 
 
@@ -160,7 +179,7 @@ def lstm_forward(
         w_hh_t = w_hh.T
         h, c = np.ascontiguousarray(h), np.ascontiguousarray(c)
         for t in range(steps):
-            _gates_forward(xw[t], h @ w_hh_t, c, gates[t], cells[t], out[t])
+            _step_forward(xw[t], h @ w_hh_t, c, gates[t], cells[t], out[t])
             h, c = out[t], cells[t]
     return out, out[-1].copy(), cells[-1].copy(), (cells, gates)
 

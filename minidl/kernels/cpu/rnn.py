@@ -26,25 +26,14 @@ train with the learner's cells.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 
 from minidl.kernels.slots import slot
 
 NONLINEARITIES = ("tanh", "relu")
-
-
-@numba.njit(cache=True, inline="always")
-def sigmoid(x):  # pragma: no cover - compiled
-    """σ(x) for one scalar, without overflow for large |x| (used inside fused kernels)."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def cells_overridden(*dispatchers: Callable[..., Any]) -> bool:
