@@ -42,7 +42,7 @@ def run(*args: str | Path) -> None:
 
 def setup(with_torch: bool) -> Path:
     """Create .venv and install minidl[dev] (and torch) unless already done."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (this script may be run by an old Python)
         sys.exit(f"minidl needs Python ≥ 3.10; this is {sys.version.split()[0]}")
     python = venv_python()
     if not python.exists():

@@ -25,7 +25,8 @@ from minidl import random as _random
 from minidl.autograd import engine
 from minidl.autograd.function import AccumulateGrad, Node
 from minidl.autograd.grad_mode import is_grad_enabled
-from minidl.device import CPU, Device, check_available, device as _parse_device
+from minidl.device import CPU, Device, check_available
+from minidl.device import device as _parse_device
 from minidl.errors import DTypeError, GraphError, ShapeError, fmt_shape
 
 float16 = np.dtype(np.float16)

@@ -143,7 +143,9 @@ class Function:
         for t in tensors:
             if t.device != dev:
                 devices = ", ".join(str(x.device) for x in tensors)
-                raise DeviceError(f"{cls.__name__}: all tensors must be on one device, got {devices}")
+                raise DeviceError(
+                    f"{cls.__name__}: all tensors must be on one device, got {devices}"
+                )
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
 

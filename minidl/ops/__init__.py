@@ -116,7 +116,8 @@ def compare(op: str, a: Any, b: Any) -> Any:
         out = _COMPARE[op](x, y)
     except ValueError:
         raise broadcast_error(op, x, y) from None
-    return Tensor._from_op(np.asarray(out), None, 0, a.device if isinstance(a, Tensor) else b.device)
+    dev = a.device if isinstance(a, Tensor) else b.device
+    return Tensor._from_op(np.asarray(out), None, 0, dev)
 
 
 def _dims(op: str, a: Any, dim: int | Sequence[int] | None) -> tuple[int, ...] | None:

@@ -51,7 +51,9 @@ class Expand(Function):
         try:
             return np.broadcast_to(a, target)
         except ValueError:
-            raise ShapeError(f"expand: cannot expand {fmt_shape(a.shape)} to {tuple(shape)}") from None
+            raise ShapeError(
+                f"expand: cannot expand {fmt_shape(a.shape)} to {tuple(shape)}"
+            ) from None
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):

@@ -75,6 +75,7 @@ def test_every_package_has_a_layer():
     unknown = {
         p.relative_to(PACKAGE).parts[0].removesuffix(".py")
         for p in PACKAGE.iterdir()
-        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.stem != "__init__")
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.stem != "__init__")
     } - set(LAYERS)
     assert not unknown, f"assign these to a layer in LAYERS: {sorted(unknown)}"

@@ -57,7 +57,9 @@ def test_broadcast_mul_add_matches_pytorch(shapes):
         np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("sa,sb", [((2, 3, 4), (4, 5)), ((4,), (2, 4, 3)), ((5, 1, 2, 3), (4, 3, 2))])
+@pytest.mark.parametrize(
+    "sa,sb", [((2, 3, 4), (4, 5)), ((4,), (2, 4, 3)), ((5, 1, 2, 3), (4, 3, 2))]
+)
 def test_batched_matmul_gradients_match_pytorch(sa, sb):
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=sa), rng.normal(size=sb)
