@@ -1,0 +1,5 @@
+"""``python -m benchmarks [--quick] [--reference MODULE] [--no-write]``."""
+
+from benchmarks.run import main
+
+main()

@@ -1,0 +1,256 @@
+"""The benchmark suite: minidl beside a NumPy reference and PyTorch CPU, in one process.
+
+    python -m benchmarks [--quick] [--reference MODULE] [--no-write]
+
+Every timing is the median of repeated runs after a warm-up. PyTorch (when
+installed) gets the same number of threads as minidl's Numba pool. GFLOP/s are
+compared with the machine's measured NumPy SGEMM rate (2048², float32). Results
+go to stdout and, unless ``--no-write``, into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from minidl.kernels.cpu import conv as K
+from minidl.kernels.cpu import pool as P
+
+HERE = Path(__file__).resolve().parent
+CONV_CASES = {  # name: (N, C, H, W, O, k, padding)
+    "LeNet conv1 1→6, 28², k5 p2": (64, 1, 28, 28, 6, 5, 2),
+    "LeNet conv2 6→16, 14², k5": (64, 6, 14, 14, 16, 5, 0),
+    "32→64, 28², k3 p1": (64, 32, 28, 28, 64, 3, 1),
+}
+POOL_CASE = (64, 16, 28, 28)  # max-pool 2×2 of a (N, C, H, W) batch
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn`` in seconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sgemm_gflops(repeats: int) -> float:
+    a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
+    return 2 * 2048**3 / median_time(lambda: a @ a, repeats) / 1e9
+
+
+def conv_rows(ref, torch, repeats: int) -> list[tuple[str, float, float | None, float | None,
+                                                      float]]:
+    """(case, minidl s, reference s, torch s, GFLOP) for conv2d forward + backward."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for name, (n, c, h, w, o, k, p) in CONV_CASES.items():
+        x = rng.standard_normal((n, c, h, w), dtype=np.float32)
+        wt = rng.standard_normal((o, c, k, k), dtype=np.float32)
+        b = rng.standard_normal(o, dtype=np.float32)
+        args = ((1, 1), (p, p), (1, 1))
+        oh, ow = h + 2 * p - k + 1, w + 2 * p - k + 1
+        g = rng.standard_normal((n, o, oh, ow), dtype=np.float32)
+        flop = 3 * 2 * n * o * oh * ow * c * k * k  # forward, grad x, grad W
+
+        def ours(lib=K, x=x, wt=wt, b=b, g=g, args=args):
+            lib.conv2d_forward(x, wt, b, *args)
+            lib.conv2d_backward(g, x, wt, *args, True)
+
+        t_ref = median_time(lambda: ours(ref), max(1, repeats // 4)) if ref else None  # noqa: B023
+        rows.append((name, median_time(ours, repeats), t_ref,
+                     torch_conv(torch, x, wt, b, p, g, repeats) if torch else None, flop))
+    return rows
+
+
+def torch_conv(torch, x, w, b, p, g, repeats: int) -> float:
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tg = torch.tensor(g)
+
+    def step():
+        tx.grad = tw.grad = tb.grad = None
+        torch.nn.functional.conv2d(tx, tw, tb, padding=p).backward(tg)
+
+    return median_time(step, repeats)
+
+
+def pool_row(ref, torch, repeats: int) -> tuple[str, float, float | None, float | None]:
+    x = np.random.default_rng(1).standard_normal(POOL_CASE, dtype=np.float32)
+    g = np.ones((POOL_CASE[0], POOL_CASE[1], 14, 14), np.float32)
+    pool = ((2, 2), (2, 2), (0, 0))
+
+    def ours(lib=P):
+        _, idx = lib.max_pool2d_forward(x, *pool)
+        lib.max_pool2d_backward(g, idx, x.shape)
+
+    t_torch = None
+    if torch:
+        tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+        def step():
+            tx.grad = None
+            torch.nn.functional.max_pool2d(tx, 2).backward(tg)
+
+        t_torch = median_time(step, repeats)
+    t_ref = median_time(lambda: ours(ref), repeats) if ref else None
+    return "max_pool2d 2×2, 64×16×28²", median_time(ours, repeats), t_ref, t_torch
+
+
+def lenet(nn):
+    """LeNet-5 (with ReLU and max-pooling), the same in minidl.nn and torch.nn."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+
+
+def lenet_step_fn(lib, optim, functional, batch: int = 64) -> Callable[[], object]:
+    """One SGD training step of LeNet on a fixed random batch, built with ``lib``."""
+    model = lenet(lib.nn)
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(2)
+    x = lib.tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = lib.tensor(rng.integers(0, 10, batch))
+
+    def step():
+        opt.zero_grad()
+        loss = functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def lenet_row(torch, repeats: int) -> tuple[str, float, None, float | None]:
+    import minidl
+    from minidl import functional, optim
+
+    t_ours = median_time(lenet_step_fn(minidl, optim, functional), repeats)
+    t_torch = None
+    if torch:
+        t_torch = median_time(lenet_step_fn(torch, torch.optim, torch.nn.functional), repeats)
+    return "LeNet-5 SGD step, batch 64", t_ours, None, t_torch
+
+
+COLD_SCRIPT = """
+import time
+t0 = time.perf_counter()
+import minidl
+from minidl import functional, optim
+from benchmarks.run import lenet_step_fn
+lenet_step_fn(minidl, optim, functional)()
+print(time.perf_counter() - t0)
+"""
+
+
+def cold_start() -> tuple[float, float]:
+    """Seconds for a fresh process to import minidl and run one LeNet step: empty, warm cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", COLD_SCRIPT], env=env, cwd=HERE.parent,
+                           check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def ms(t: float | None) -> str:
+    return "–" if t is None else f"{t * 1e3:.2f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "–" if a is None or b is None else f"{a / b:.2f}×"
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no cold start")
+    parser.add_argument("--reference", default="benchmarks.reference_numpy",
+                        help="module with the NumPy reference kernels (default: %(default)s)")
+    parser.add_argument("--no-write", action="store_true", help="do not update README.md")
+    args = parser.parse_args(argv)
+    repeats = 5 if args.quick else 15
+    ref = importlib.import_module(args.reference) if args.reference else None
+    try:
+        import torch
+
+        torch.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    except ImportError:
+        torch = None
+
+    peak = sgemm_gflops(repeats)
+    lines = [
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
+        f"{numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)"
+        + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
+        + ".",
+        f"Command: `{' '.join(['python -m benchmarks'] + (argv or sys.argv[1:]))}`; "
+        f"reference: `{args.reference}`. Median of {repeats} runs after a warm-up.",
+        f"NumPy SGEMM (2048², float32): {peak:.1f} GFLOP/s.",
+        "",
+        "| case (forward + backward) | minidl ms | reference ms | torch ms | "
+        "minidl / torch | reference / minidl | minidl GFLOP/s (% of SGEMM) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, t, t_ref, t_torch, flop in conv_rows(ref, torch, repeats):
+        rate = flop / t / 1e9
+        lines.append(f"| conv2d {name} | {ms(t)} | {ms(t_ref)} | {ms(t_torch)} | "
+                     f"{ratio(t, t_torch)} | {ratio(t_ref, t)} | {rate:.1f} ({rate / peak:.0%}) |")
+    for name, t, t_ref, t_torch in (pool_row(ref, torch, repeats), lenet_row(torch, repeats)):
+        lines.append(f"| {name} | {ms(t)} | {ms(t_ref)} | {ms(t_torch)} | "
+                     f"{ratio(t, t_torch)} | {ratio(t_ref, t)} | |")
+    if not args.quick:
+        empty, warm = cold_start()
+        lines += ["", f"Cold start (fresh process: import minidl + one LeNet step): "
+                      f"empty Numba cache {empty:.1f} s, warm cache {warm:.1f} s."]
+    table = "\n".join(lines)
+    print(table)
+    if not args.no_write:
+        write_results(table)
+    return table
+
+
+def write_results(table: str) -> None:
+    """Replace the results section of benchmarks/README.md with ``table``."""
+    readme = HERE / "README.md"
+    text = readme.read_text() if readme.exists() else "# Benchmarks\n"
+    begin, end = "<!-- results begin -->", "<!-- results end -->"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + f"\n\n## Results\n\n{begin}\n{table}\n{end}\n"
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
