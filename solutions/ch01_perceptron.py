@@ -1,0 +1,233 @@
+"""Chapter 1: the perceptron and activation functions (notebooks/01_perceptron.ipynb).
+
+Exercises 1.1–1.3 build Rosenblatt's perceptron (1957): its prediction, its learning rule
+and its training loop. Exercises 1.4–1.9 are the activation functions and their
+derivatives; they have the names and signatures of minidl's kernels, so after
+``minidl.use_exercises()`` minidl itself runs your versions.
+
+Arrays are NumPy arrays. Labels are 0 or 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.course import exercise
+
+
+@exercise("1.1", section="The artificial neuron")
+def perceptron_predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """Predict 0/1 labels with a perceptron: ŷ = step(X·w + b).
+
+    For each row x of X the neuron computes the weighted sum z = w·x + b and fires
+    (ŷ = 1) when z ≥ 0, else ŷ = 0:
+
+        step(z) = 1 if z ≥ 0 else 0
+
+    Args:
+        X: inputs, shape (N, D), one example per row (any real dtype).
+        w: weights, shape (D,).
+        b: bias, a Python or NumPy scalar.
+
+    Returns:
+        Predictions, shape (N,), dtype int64, each 0 or 1.
+
+    Hint: ``X @ w`` computes all N weighted sums at once; a comparison gives booleans,
+    and ``.astype(np.int64)`` turns them into 0/1.
+    """
+    # BEGIN SOLUTION
+    z = X @ w + b
+    return (z >= 0).astype(np.int64)
+    # END SOLUTION
+
+
+@exercise("1.2", section="The perceptron learning rule")
+def perceptron_update(
+    w: np.ndarray, b: float, x: np.ndarray, y: int, lr: float
+) -> tuple[np.ndarray, float]:
+    """One step of the perceptron learning rule on a single example (x, y).
+
+    Predict ŷ = step(w·x + b) (as in exercise 1.1, with step(z) = 1 if z ≥ 0 else 0), then
+
+        w ← w + lr · (y − ŷ) · x
+        b ← b + lr · (y − ŷ)
+
+    A correct prediction (y = ŷ) changes nothing; a false negative (y=1, ŷ=0) moves the
+    boundary towards x, a false positive (y=0, ŷ=1) away from it.
+
+    Args:
+        w: weights, shape (D,), float.
+        b: bias, a scalar.
+        x: one example, shape (D,).
+        y: its label, 0 or 1.
+        lr: the learning rate η > 0.
+
+    Returns:
+        ``(new_w, new_b)``: a NEW array of shape (D,) (float64) and a Python float. Do not
+        modify ``w`` in place: the caller may still need the old weights.
+
+    Hint: ``w + lr * (y - y_hat) * x`` builds a new array; ``float(...)`` makes the bias
+    a Python float.
+    """
+    # BEGIN SOLUTION
+    y_hat = 1 if float(x @ w + b) >= 0 else 0
+    delta = lr * (y - y_hat)
+    return np.asarray(w + delta * x, dtype=np.float64), float(b + delta)
+    # END SOLUTION
+
+
+@exercise("1.3", section="Training until convergence")
+def train_perceptron(
+    X: np.ndarray, y: np.ndarray, lr: float = 1.0, epochs: int = 10
+) -> tuple[np.ndarray, float, list[int]]:
+    """Train a perceptron with the classic online loop.
+
+    Start from w = 0 (shape (D,), float64) and b = 0.0. In each epoch visit the
+    examples in order i = 0 … N−1; when example i is misclassified
+    (perceptron_predict gives ŷ ≠ y_i) apply perceptron_update and count one error. After
+    each epoch append its error count to ``errors``; stop early after the first epoch
+    with zero errors (the data are separated), else after ``epochs`` epochs.
+
+    Args:
+        X: inputs, shape (N, D).
+        y: labels, shape (N,), each 0 or 1.
+        lr: the learning rate η.
+        epochs: the maximum number of passes over the data.
+
+    Returns:
+        ``(w, b, errors)``: weights (D,) float64, bias (float), and the list of errors
+        per epoch (ints; its length is the number of epochs run).
+
+    Hint: reuse your perceptron_predict (on ``X[i:i+1]``) and perceptron_update.
+    """
+    # BEGIN SOLUTION
+    w, b = np.zeros(X.shape[1], dtype=np.float64), 0.0
+    errors: list[int] = []
+    for _ in range(epochs):
+        mistakes = 0
+        for i in range(X.shape[0]):
+            if perceptron_predict(X[i : i + 1], w, b)[0] != y[i]:
+                w, b = perceptron_update(w, b, X[i], int(y[i]), lr)
+                mistakes += 1
+        errors.append(mistakes)
+        if mistakes == 0:
+            break
+    return w, b, errors
+    # END SOLUTION
+
+
+@exercise("1.4", section="Activation functions: sigmoid")
+def sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    """The logistic sigmoid σ(x) = 1 / (1 + e^(−x)), elementwise.
+
+    Args:
+        x: any shape, float32 or float64.
+
+    Returns:
+        σ(x): same shape and dtype as x, values in [0, 1].
+
+    Numerical stability: for x = −1000, e^(−x) overflows. Use the equivalent form
+    σ(x) = e^x / (1 + e^x) where x < 0 (there e^x ≤ 1), and 1 / (1 + e^(−x)) where x ≥ 0.
+    Your function must give 0 and 1 at ±1000 without overflow warnings.
+
+    Hint: ``np.where`` evaluates both branches everywhere (and overflows); compute each
+    branch only on its own elements with a boolean mask, e.g. ``out[pos] = ...``.
+    """
+    # BEGIN SOLUTION
+    out = np.empty_like(x)
+    pos = x >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
+    e = np.exp(x[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out
+    # END SOLUTION
+
+
+@exercise("1.5", section="Activation functions: sigmoid")
+def sigmoid_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The sigmoid's backward pass: dL/dx = grad · σ'(x), with σ'(x) = σ(x)(1 − σ(x)).
+
+    Args:
+        grad: the upstream gradient dL/dy, shape S.
+        out: what the forward pass returned, y = σ(x), shape S.
+
+    Returns:
+        dL/dx, shape S, dtype of grad.
+
+    Hint: the derivative needs only σ(x), which forward already computed: no exp here.
+    """
+    # BEGIN SOLUTION
+    return grad * out * (1 - out)
+    # END SOLUTION
+
+
+@exercise("1.6", section="Activation functions: tanh")
+def tanh_forward(x: np.ndarray) -> np.ndarray:
+    """The hyperbolic tangent tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)), elementwise.
+
+    Args:
+        x: any shape, float32 or float64.
+
+    Returns:
+        tanh(x): same shape and dtype, values in [−1, 1]; ±1 at ±1000 without overflow.
+
+    Hint: tanh(x) = 2σ(2x) − 1, or NumPy's own ``np.tanh``.
+    """
+    # BEGIN SOLUTION
+    return np.tanh(x)
+    # END SOLUTION
+
+
+@exercise("1.7", section="Activation functions: tanh")
+def tanh_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The backward pass of tanh: dL/dx = grad · (1 − tanh²(x)).
+
+    Args:
+        grad: the upstream gradient dL/dy, shape S.
+        out: what the forward pass returned, y = tanh(x), shape S.
+
+    Returns:
+        dL/dx, shape S, dtype of grad.
+
+    Hint: express the derivative through ``out`` (= tanh(x)).
+    """
+    # BEGIN SOLUTION
+    return grad * (1 - out * out)
+    # END SOLUTION
+
+
+@exercise("1.8", section="Activation functions: ReLU")
+def relu_forward(x: np.ndarray) -> np.ndarray:
+    """The rectified linear unit ReLU(x) = max(x, 0), elementwise.
+
+    Args:
+        x: any shape, float32 or float64.
+
+    Returns:
+        ReLU(x): a new array, same shape and dtype as x (do not modify x).
+
+    Hint: ``np.maximum(x, 0)``; check that the dtype stays that of x.
+    """
+    # BEGIN SOLUTION
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+    # END SOLUTION
+
+
+@exercise("1.9", section="Activation functions: ReLU")
+def relu_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The backward pass of ReLU: dL/dx = grad where x > 0, else 0.
+
+    ReLU is not differentiable at 0; like PyTorch we take the derivative there to be 0.
+
+    Args:
+        grad: the upstream gradient dL/dy, shape S.
+        x: the forward pass's INPUT, shape S.
+
+    Returns:
+        dL/dx, shape S, dtype of grad.
+
+    Hint: a boolean mask ``x > 0`` multiplies like 0/1.
+    """
+    # BEGIN SOLUTION
+    return grad * (x > 0)
+    # END SOLUTION
