@@ -68,6 +68,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved (the optimizer's lrs change at the next step)."""
         self.__dict__.update(state_dict)
 
 
