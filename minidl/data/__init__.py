@@ -55,3 +55,16 @@ from minidl.data.augment import (  # noqa: E402
 )
 
 __all__ += ["RandomCrop", "RandomHorizontalFlip", "RandomShift", "augment", "augment_batch"]
+from minidl.data import sequences, text  # noqa: E402
+from minidl.data.sequences import (  # noqa: E402
+    adding_problem,
+    delayed_recall,
+    noisy_signal,
+    sliding_windows,
+    synthetic_reviews,
+)
+from minidl.data.text import CharVocab, python_function_names, zen_of_python  # noqa: E402
+
+__all__ += ["CharVocab", "adding_problem", "delayed_recall", "noisy_signal",
+            "python_function_names", "sequences", "sliding_windows", "synthetic_reviews", "text",
+            "zen_of_python"]
