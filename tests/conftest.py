@@ -1,10 +1,14 @@
-"""Shared test settings: a Hypothesis profile sized for a 2-core CI machine."""
+"""Shared test settings: the autograder plugin, a Hypothesis profile sized for 2 cores."""
 
 from __future__ import annotations
 
 import os
 
 from hypothesis import HealthCheck, settings
+
+# The autograder plugin provides --impl (exercises | solutions), the exNN_M/chNN markers and
+# per-exercise time limits; loading it here makes `pytest tests --impl solutions` work.
+pytest_plugins = ["minidl.grading.pytest_plugin"]
 
 settings.register_profile(
     "minidl",
