@@ -63,8 +63,12 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef]:
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-def read_chapter(path: Path, text: str | None = None) -> Chapter:
-    """Parse one chapter file; raises :class:`CourseSourceError` naming file:line on misuse."""
+def read_chapter(path: Path, text: str | None = None, *, stub: bool = False) -> Chapter:
+    """Parse one chapter file; raises :class:`CourseSourceError` naming file:line on misuse.
+
+    A solution file must give every exercise exactly one region; a ``stub`` (a generated
+    or learner's file) is read for its exercises only.
+    """
     text = path.read_text(encoding="utf-8") if text is None else text
     try:
         tree = ast.parse(text, filename=str(path))
@@ -91,8 +95,8 @@ def read_chapter(path: Path, text: str | None = None) -> Chapter:
     ids = [e.id for e in found.values()]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         raise CourseSourceError(f"{path}: exercise id {dup} is used twice")
-    return Chapter(path, sorted(found.values(), key=lambda e: parse_id(e.id)),
-                   _regions(path, text, tree, found))
+    exercises = sorted(found.values(), key=lambda e: parse_id(e.id))
+    return Chapter(path, exercises, [] if stub else _regions(path, text, tree, found))
 
 
 def _regions(

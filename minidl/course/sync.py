@@ -20,8 +20,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from minidl.course.catalog import read_chapter
+from minidl.course.exercise import parse_id
 
 MANIFEST = ".manifest.json"
 
@@ -86,26 +88,38 @@ class Action:
         return f"{self.kind:<10} exercises/{self.name}" + (f"  ({self.note})" if self.note else "")
 
 
-def _load_manifest(folder: Path) -> dict[str, str]:
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """``exercises/.manifest.json``: {"files": {name: sha256}, "exercises": {id: name}}."""
     path = folder / MANIFEST
     if not path.exists():
-        return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("files", {}))
+        return {"files": {}, "exercises": {}}
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _manifest_text(hashes: dict[str, str]) -> str:
+def _manifest_text(hashes: dict[str, str], names: dict[str, str]) -> str:
     body = {
-        "about": "SHA-256 of each file as `python -m minidl.course sync` last wrote it",
+        "about": "SHA-256 of each file as `python -m minidl.course sync` last wrote it, "
+                 "and every exercise's function",
         "files": dict(sorted(hashes.items())),
+        "exercises": dict(sorted(names.items(), key=lambda kv: parse_id(kv[0]))),
     }
     return json.dumps(body, indent=2) + "\n"
+
+
+def exercise_names(root: Path) -> dict[str, str]:
+    """Exercise id → function name, over every solution file."""
+    return {
+        e.id: e.name
+        for src in sorted((root / "solutions").glob("ch[0-9][0-9]_*.py"))
+        for e in read_chapter(src).exercises
+    }
 
 
 def sync(root: Path, *, check: bool = False) -> list[Action]:
     """Bring ``root/exercises`` up to date with ``root/solutions`` (see module docstring)."""
     folder = root / "exercises"
     wanted = expected_files(root)
-    recorded = _load_manifest(folder)
+    recorded = dict(read_manifest(folder).get("files", {}))
     hashes = dict(recorded)
     actions: list[Action] = []
 
@@ -155,7 +169,7 @@ def sync(root: Path, *, check: bool = False) -> list[Action]:
         for name in sorted(unmanaged) if not name.endswith(".new.py")
     )
 
-    manifest = _manifest_text(hashes)
+    manifest = _manifest_text(hashes, exercise_names(root))
     manifest_path = folder / MANIFEST
     if not manifest_path.exists() or manifest_path.read_text(encoding="utf-8") != manifest:
         actions.append(Action("updated", MANIFEST, "hashes of what sync wrote"))

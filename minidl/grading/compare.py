@@ -73,8 +73,8 @@ def assert_close(
     if check_dtype and arr.dtype != exp.dtype:
         raise ExerciseMismatch(
             exercise, case,
-            f"wrong dtype: expected {exp.dtype}, got {arr.dtype} (values not compared yet)",
-            hint or f"convert the result with .astype(np.{exp.dtype})")
+            f"wrong dtype: expected {exp.dtype}, got {arr.dtype} (values not compared yet; "
+            f"e.g. .astype(np.{exp.dtype}))", hint)
     if arr.size == 0:
         return
     got64, exp64 = arr.astype(np.float64), exp.astype(np.float64)
@@ -90,11 +90,12 @@ def assert_close(
     index = np.unravel_index(flat, exp.shape) if exp.ndim else ()
     g, e = got64.reshape(-1)[flat], exp64.reshape(-1)[flat]
     rel = abs(g - e) / max(abs(e), 1e-300) if np.isfinite(g) else float("inf")
-    where = f"at index {tuple(int(i) for i in index)}" if exp.ndim else ""
+    where = (f"{int(bad.sum())} of {exp.size} elements differ; the worst, at index "
+             f"{tuple(int(i) for i in index)}" if exp.ndim else "the value differs")
     raise ExerciseMismatch(
         exercise, case,
         f"expected: {_describe(exp)}\ngot:      {_describe(arr)}\n"
-        f"{int(bad.sum())} of {exp.size} elements differ; the worst {where}: "
+        f"{where}: "
         f"got {g:.6g}, expected {e:.6g} (abs error {abs(g - e):.3g}, relative error {rel:.3g}; "
         f"tolerance {atol:g} + {rtol:g}·|expected|)", hint)
 

@@ -9,7 +9,7 @@ Jupyter (make ``check(...)`` the cell's last line) and as a text table in its ``
 
 from __future__ import annotations
 
-from minidl.grading.report import ERROR, ExerciseResult, GradeReport
+from minidl.grading.report import GradeReport
 
 
 def check(*selectors: str, impl: str | None = None, timeout: float = 300.0) -> GradeReport:
@@ -24,6 +24,5 @@ def check(*selectors: str, impl: str | None = None, timeout: float = 300.0) -> G
 
         return grade(list(selectors), impl, timeout=timeout)
     except Exception as err:  # noqa: BLE001 - the notebook must keep running
-        failed = [ExerciseResult(s, "", ERROR, 0.0, 0.0, str(err)) for s in selectors]
-        return GradeReport(impl or "exercises", list(selectors), failed,
+        return GradeReport(impl or "exercises", list(selectors), [],
                            [f"could not grade: {type(err).__name__}: {err}"])

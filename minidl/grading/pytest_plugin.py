@@ -33,9 +33,9 @@ from typing import Any
 
 import pytest
 
-from minidl.course.catalog import CourseSourceError, read_chapter
 from minidl.course.exercise import chapter_marker, parse_id
 from minidl.course.root import IMPLS, course_root, default_impl, load_chapter
+from minidl.course.sync import read_manifest
 from minidl.grading.compare import ExerciseMismatch
 from minidl.grading.report import (
     ERROR,
@@ -63,6 +63,14 @@ class NotStarted(BaseException):  # noqa: N818 - it is an outcome, not an error
     """
 
 
+class TimedOut(BaseException):  # noqa: N818 - it is an outcome, not an error
+    """pytest-timeout stopped an exercise function (its ``Failed``, made uncatchable).
+
+    Hypothesis catches pytest's ``Failed`` and would re-run the endless example, so the
+    time-out is re-raised as a ``BaseException`` that it lets through.
+    """
+
+
 class Workbook:
     """The chapter module under test, as the ``impl`` fixture hands it to tests.
 
@@ -84,6 +92,10 @@ class Workbook:
                 return value(*args, **kwargs)
             except NotImplementedError as err:
                 raise NotStarted(str(err)) from None
+            except pytest.fail.Exception as err:
+                if "from pytest-timeout" not in str(err):
+                    raise
+                raise TimedOut(_learner_frame(err.__traceback__)) from None
 
         return guarded
 
@@ -95,7 +107,6 @@ class Workbook:
 class _Graded:
     exercise: str
     points: float
-    chapter: str
     outcome: TestOutcome | None = None
 
 
@@ -167,8 +178,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _add_marker(item, state, chapter, f"tests of chapter {parse_id(ex_id)[0]}'s exercises")
         if with_timeout and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(state.timeout, method=method))
-        state.items[item.nodeid] = _Graded(ex_id, float(points[ex_id]),
-                                           getattr(item.module, "CHAPTER", ""))
+        state.items[item.nodeid] = _Graded(ex_id, float(points[ex_id]))
 
 
 @pytest.fixture(scope="module")
@@ -226,9 +236,9 @@ def classify(exc: BaseException, timeout: float) -> tuple[str, str]:
     if all(isinstance(e, (NotImplementedError, NotStarted)) for e in leaves):
         return NOT_STARTED, str(leaves[0])
     first = leaves[0]
-    if "from pytest-timeout" in str(first):
-        return TIMED_OUT, (f"stopped after {timeout:g} s: does a loop never end?"
-                           f"{_learner_frame(first.__traceback__)}")
+    if isinstance(first, TimedOut) or "from pytest-timeout" in str(first):
+        where = str(first) if isinstance(first, TimedOut) else _learner_frame(first.__traceback__)
+        return TIMED_OUT, f"stopped after {timeout:g} s: does a loop never end?{where}"
     if isinstance(first, (ExerciseMismatch, ImplImportError)):
         return (WRONG if isinstance(first, ExerciseMismatch) else ERROR), str(first) + _notes(exc)
     if isinstance(first, AssertionError):
@@ -257,27 +267,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _names(impl: str, chapters: set[str]) -> dict[str, str]:
-    """Exercise id → function name, read statically from the chapter files."""
-    names: dict[str, str] = {}
+def _names() -> dict[str, str]:
+    """Exercise id → function name, from exercises/.manifest.json (written by sync)."""
     try:
-        root = course_root()
-    except FileNotFoundError:
-        return names
-    for chapter in chapters:
-        for which in (impl, *IMPLS):
-            path = root / which / f"{chapter}.py"
-            try:
-                names.update({e.id: e.name for e in read_chapter(path).exercises})
-                break
-            except (OSError, CourseSourceError):
-                continue
-    return names
+        return dict(read_manifest(course_root() / "exercises").get("exercises", {}))
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def build_report(state: _State) -> GradeReport:
     done = [g for g in state.items.values() if g.outcome is not None]
-    names = _names(state.impl, {g.chapter for g in done})
+    names = _names()
     by_id: dict[str, list[_Graded]] = {}
     for g in done:
         by_id.setdefault(g.exercise, []).append(g)

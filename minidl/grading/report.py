@@ -101,7 +101,7 @@ class GradeReport:
 
     def _details(self) -> list[tuple[str, str]]:
         """Feedback worth reading: failures, and "not started" caused by another exercise."""
-        return [(f"{e.id} {e.name}: {e.status}", e.detail) for e in self.exercises
+        return [(f"{e.id} {e.name or '?'}: {e.status}", e.detail) for e in self.exercises
                 if e.detail and e.status != PASSED and not (
                     e.status == NOT_STARTED and e.detail.startswith(f"Exercise {e.id} "))]
 
