@@ -68,7 +68,10 @@ def main(argv: list[str]) -> int:
         return 2
     python = setup(with_torch=command == "test")
     if command == "lab":
-        os.execv(str(python), [str(python), "-m", "jupyter", "lab", "notebooks", *argv[1:]])
+        lab = [str(python), "-m", "jupyter", "lab", "notebooks", *argv[1:]]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root
+            lab.append("--allow-root")
+        os.execv(str(python), lab)
     if command == "test":
         run(python, "-m", "ruff", "check", "minidl", "tests", "solutions", "exercises",
             "benchmarks", "course.py")
