@@ -70,7 +70,7 @@ def exercise(exercise_id: str, *, section: str) -> Callable[[F], F]:
     parse_id(exercise_id)
 
     def mark(fn: F) -> F:
-        chapter = fn.__module__.rpartition(".")[2]
+        chapter = (fn.__module__ or "").rpartition(".")[2]
         fn.__exercise__ = Exercise(exercise_id, fn.__name__, section, chapter)  # type: ignore[attr-defined]
         return fn
 
