@@ -16,6 +16,7 @@ use the solutions too.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -98,8 +99,13 @@ def load_chapter(
     """
     impl = check_impl(impl or default_impl())
     root = (root or course_root()).resolve()
-    name = f"{impl}.{resolve_chapter(chapter, impl, root)}"
+    stem = resolve_chapter(chapter, impl, root)
+    name = f"{impl}.{stem}"
     _put_root_on_path(root, impl)
+    # an edit within the same second and of the same size would look unchanged to the
+    # bytecode cache, so the cached .pyc of the learner's file is always dropped
+    Path(importlib.util.cache_from_source(str(root / impl / f"{stem}.py"))).unlink(
+        missing_ok=True)
     module = sys.modules.get(name)
     if module is not None and reload:
         return importlib.reload(module)

@@ -62,7 +62,8 @@ def test_stub_replaces_each_region_with_a_named_raise(course):
     text = stub(course)
     assert "result = x + x" not in text and "x * 0.5" not in text
     assert "BEGIN SOLUTION" not in text
-    assert 'def double(x: float) -> float:\n    """Return 2·x."""\n    raise NotImplementedError(' in text
+    assert ('def double(x: float) -> float:\n    """Return 2·x."""\n'
+            '    raise NotImplementedError(') in text
     assert ('"Exercise 9.2 (halve): see "\n        "notebooks/09_toy.ipynb, section '
             "'Halving things'\"") in text
     assert "    if x == 0:\n        return 0.0\n    raise NotImplementedError(" in text
@@ -143,8 +144,8 @@ def test_misplaced_regions_name_file_and_line(course, broken, where, message):
 
 def test_exercise_without_a_region_is_an_error(course):
     src = course / "solutions" / "ch09_toy.py"
-    src.write_text(SOLUTION.replace("    # BEGIN SOLUTION\n    return x * 0.5\n    # END SOLUTION\n",
-                                    "    return x * 0.5\n"))
+    region = "    # BEGIN SOLUTION\n    return x * 0.5\n    # END SOLUTION\n"
+    src.write_text(SOLUTION.replace(region, "    return x * 0.5\n"))
     with pytest.raises(CourseSourceError, match=r"ch09_toy\.py:\d+: exercise 9\.2 \(halve\) "
                                                 r"needs exactly one solution region, found 0"):
         read_chapter(src)

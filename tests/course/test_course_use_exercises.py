@@ -1,0 +1,116 @@
+"""minidl.use_exercises(): routing kernel slots to a learner's functions, and back."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl.course import load_chapter
+from minidl.kernels.slots import slots
+
+ROOT = Path(__file__).resolve().parents[2]
+X = np.array([-2.0, 0.0, 3.0])
+SIGMOID = 1 / (1 + np.exp(-X))
+
+
+def answer(root: Path, name: str, body: str) -> None:
+    """Replace the stub's raise in exercises/ch01_perceptron.py:name with ``body``."""
+    path = root / "exercises" / "ch01_perceptron.py"
+    text = path.read_text()
+    start = text.index("raise NotImplementedError(", text.index(f"def {name}("))
+    end = text.index("\n    )\n", start) + len("\n    )\n")
+    path.write_text(text[:start] + body + "\n" + text[end:])
+
+
+@pytest.fixture
+def workbook(tmp_path, monkeypatch) -> Path:
+    """A learner's course root with the generated stubs; sys.path/modules restored after."""
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.new.py"))
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("MINIDL_COURSE_ROOT", str(tmp_path))
+    monkeypatch.delenv("MINIDL_IMPL", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield tmp_path
+    for name in [n for n in sys.modules if n.split(".")[0] in ("exercises", "solutions")]:
+        del sys.modules[name]
+    assert all(s.override is None for s in slots().values()), "a test left a slot routed"
+
+
+def sigmoid_now() -> np.ndarray:
+    return minidl.tensor(X).sigmoid().numpy()
+
+
+def test_untouched_stubs_keep_the_references(workbook, capsys):
+    with minidl.use_exercises(chapters="ch01") as routing:
+        assert routing.yours == [] and "sigmoid_forward" in routing.reference
+        assert np.allclose(sigmoid_now(), SIGMOID)
+    assert "0 slot(s) run your code" in capsys.readouterr().out
+
+
+def test_a_wrong_learner_function_changes_minidl_and_restore_undoes_it(workbook):
+    answer(workbook, "sigmoid_forward", "return np.full_like(x, 0.25)")  # deliberately wrong
+    routing = minidl.use_exercises(chapters=1, verbose=False)
+    assert routing.yours == ["sigmoid_forward"]
+    assert np.array_equal(sigmoid_now(), np.full(3, 0.25))
+    assert "your exercises/ code" in routing.table() and "1 calls" in routing.table()
+    routing.restore()
+    assert np.allclose(sigmoid_now(), SIGMOID)
+    assert "restored" in repr(routing)
+
+
+def test_errors_in_learner_code_are_not_hidden(workbook):
+    answer(workbook, "relu_forward", "return x[999]")
+    with minidl.use_exercises(verbose=False), pytest.raises(IndexError):
+        minidl.tensor(X).relu()
+
+
+def test_not_implemented_at_call_time_falls_back(workbook):
+    answer(workbook, "tanh_forward",
+           "if x.ndim == 1:\n        raise NotImplementedError('only 2-D so far')\n"
+           "    return np.tanh(x)")
+    with minidl.use_exercises(verbose=False) as routing:
+        assert "tanh_forward" in routing.yours
+        assert np.allclose(minidl.tensor(X).tanh().numpy(), np.tanh(X))
+        assert slots()["tanh_forward"].fallbacks == 1
+
+
+def test_edits_are_picked_up_on_the_next_call(workbook):
+    answer(workbook, "sigmoid_forward", "return np.full_like(x, 0.25)")
+    with minidl.use_exercises(verbose=False):
+        assert sigmoid_now()[0] == 0.25
+    path = workbook / "exercises" / "ch01_perceptron.py"
+    path.write_text(path.read_text().replace("0.25)", "0.75)"))
+    with minidl.use_exercises(verbose=False):
+        assert sigmoid_now()[0] == 0.75
+
+
+def test_solutions_can_be_plugged_in(workbook):
+    with minidl.use_exercises(impl="solutions", verbose=False) as routing:
+        assert set(routing.yours) >= {"sigmoid_forward", "sigmoid_backward", "relu_backward"}
+        x = minidl.tensor(X, requires_grad=True)
+        x.sigmoid().sum().backward()
+        assert np.allclose(x.grad.numpy(), SIGMOID * (1 - SIGMOID))
+        assert slots()["sigmoid_backward"].calls_to_override == 1
+
+
+def test_a_syntax_error_is_reported_not_raised(workbook):
+    path = workbook / "exercises" / "ch01_perceptron.py"
+    path.write_text(path.read_text() + "\ndef broken(:\n")
+    with minidl.use_exercises(chapters="ch01", verbose=False) as routing:
+        assert routing.routes == [] and "SyntaxError" in routing.problems[0]
+        assert np.allclose(sigmoid_now(), SIGMOID)
+
+
+def test_load_chapter_follows_impl(workbook, monkeypatch):
+    assert load_chapter("ch01").__name__ == "exercises.ch01_perceptron"
+    monkeypatch.setenv("MINIDL_IMPL", "solutions")
+    module = load_chapter(1)
+    assert module.__file__ == str(workbook / "solutions" / "ch01_perceptron.py")
+    assert module.perceptron_predict(np.array([[1.0]]), np.array([-1.0]), 1.0).tolist() == [1]
