@@ -4,33 +4,36 @@ For input x (N, C, H, W), weight W (O, C, kh, kw) and bias b (O,)::
 
     y[n, o, oh, ow] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]
 
-With ``cols = im2col(x)`` (N, C·kh·kw, OH·OW) and ``W2 = W.reshape(O, C·kh·kw)``
-that is one matrix product per image, ``y[n] = W2 @ cols[n] + b``, and the
-gradients are matrix products too::
+With ``cols = im2col(x)`` laid out as one matrix for a whole chunk of images,
+(C·kh·kw, n·OH·OW), and ``W2 = W.reshape(O, C·kh·kw)``, the chunk's convolution is a
+single matrix product ``Y = W2 @ cols`` (O, n·OH·OW), and the gradients are matrix
+products too (G = dL/dy in the same (O, n·OH·OW) layout)::
 
-    dL/dW2 = Σ_n dL/dy[n] @ cols[n]ᵀ          (O, C·kh·kw)
+    dL/dW2 = Σ_chunks G @ colsᵀ               (O, C·kh·kw)
     dL/db  = Σ_{n,oh,ow} dL/dy[n, :, oh, ow]  (O,)
-    dL/dx  = col2im(W2ᵀ @ dL/dy[n])           (N, C, H, W)
+    dL/dx  = col2im(W2ᵀ @ G)                  (N, C, H, W)
 
-The batch is processed in chunks so the column matrix stays a few MB (it is
-C·kh·kw times larger than the input); NumPy's matmul hands each product to BLAS.
+One large GEMM per chunk instead of one small GEMM per image matters for small
+layers (LeNet's are 6×25 and 16×150 weights on 10×10 to 28×28 images), where BLAS
+spends more time starting than multiplying. Chunks keep the column matrix near
+``_CHUNK_BYTES`` (it is C·kh·kw times larger than the input); the only extra copies
+are the (O, n, OH·OW) ↔ (n, O, OH·OW) transposes of y and dL/dy, which are
+C·kh·kw times smaller than the columns.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.cpu.im2col import Pair, col2im, conv_output_size, im2col
+from minidl.kernels.cpu.im2col import Pair, conv_output_size, fold, unfold
 from minidl.kernels.slots import slot
 
-_CHUNK_BYTES = 4 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
+_CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
 
 
-def _chunks(x: np.ndarray, weight: np.ndarray, out_pixels: int) -> range:
-    """Start indices of image chunks whose column matrix fits in ``_CHUNK_BYTES``."""
-    per_image = weight[0].size * out_pixels * x.itemsize
-    step = max(1, _CHUNK_BYTES // max(per_image, 1))
-    return range(0, x.shape[0], step)
+def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int) -> int:
+    """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in _CHUNK_BYTES."""
+    return max(1, min(n, _CHUNK_BYTES // max(rows * out_pixels * itemsize, 1)))
 
 
 @slot
@@ -50,14 +53,21 @@ def conv2d_forward(
     """
     n, _, h, w = x.shape
     o, _, kh, kw = weight.shape
+    dtype = np.result_type(x, weight)
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
-    w2 = weight.reshape(o, -1)
-    out = np.empty((n, o, oh * ow), np.result_type(x, weight))
-    step = _chunks(x, weight, oh * ow)
-    for start in step:
-        cols = im2col(x[start:start + step.step], (kh, kw), stride, padding, dilation)
-        np.matmul(w2, cols, out=out[start:start + step.step])
+    w2 = weight.reshape(o, -1).astype(dtype, copy=False)
+    x = x.astype(dtype, copy=False)
+    out = np.empty((n, o, oh * ow), dtype)
+    step = _chunk_size(n, w2.shape[1], oh * ow, out.itemsize)
+    buf = np.empty(w2.shape[1] * step * oh * ow, dtype)
+    y_buf = np.empty(o * step * oh * ow, dtype)
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        cols = unfold(x[start:start + m], buf[:w2.shape[1] * m * oh * ow].reshape(-1, m, oh * ow),
+                      (kh, kw), stride, padding, dilation, (oh, ow))
+        y = np.matmul(w2, cols.reshape(w2.shape[1], -1), out=y_buf[:o * m * oh * ow].reshape(o, -1))
+        out[start:start + m] = y.reshape(o, m, oh * ow).transpose(1, 0, 2)
     if bias is not None:
         out += bias[:, None]
     return out.reshape(n, o, oh, ow)
@@ -81,17 +91,24 @@ def conv2d_backward(
     """
     n, c, h, w = x.shape
     o, _, kh, kw = weight.shape
-    g = np.ascontiguousarray(grad).reshape(n, o, -1)
-    w2 = weight.reshape(o, -1)
-    grad_x = np.empty_like(x, dtype=np.result_type(grad, x))
-    grad_w2 = np.zeros_like(w2, dtype=grad_x.dtype)
-    step = _chunks(x, weight, g.shape[2])
-    for start in step:
-        stop = start + step.step
-        cols = im2col(x[start:stop], (kh, kw), stride, padding, dilation)
-        grad_w2 += np.matmul(g[start:stop], cols.transpose(0, 2, 1)).sum(axis=0)
-        grad_cols = np.matmul(w2.T, g[start:stop], out=cols)
-        grad_x[start:stop] = col2im(grad_cols, x[start:stop].shape, (kh, kw), stride, padding,
-                                    dilation)
-    grad_b = g.sum(axis=(0, 2)) if has_bias else None
+    out_size = grad.shape[2:]
+    dtype = np.result_type(grad, x, weight)
+    w2 = weight.reshape(o, -1).astype(dtype, copy=False)
+    x = x.astype(dtype, copy=False)
+    k, pixels = w2.shape[1], out_size[0] * out_size[1]
+    g = np.empty((o, n, pixels), dtype)  # dL/dy as (O, N, OH·OW): one matrix per chunk
+    g[...] = grad.reshape(n, o, pixels).transpose(1, 0, 2)
+    grad_x = np.empty((n, c, h, w), dtype)
+    grad_w2 = np.zeros((o, k), dtype)
+    step = _chunk_size(n, k, pixels, grad_x.itemsize)
+    buf = np.empty(k * step * pixels, dtype)
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        cols = unfold(x[start:start + m], buf[:k * m * pixels].reshape(k, m, pixels), (kh, kw),
+                      stride, padding, dilation, out_size)
+        g_chunk = g[:, start:start + m].reshape(o, m * pixels)
+        grad_w2 += g_chunk @ cols.reshape(k, -1).T
+        np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
+        fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
+    grad_b = g.sum(axis=(1, 2)) if has_bias else None
     return grad_x, grad_w2.reshape(weight.shape), grad_b
