@@ -15,6 +15,7 @@ comparisons are then skipped). Uses only the standard library.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -54,11 +55,25 @@ def setup(with_torch: bool) -> Path:
         run(python, "-m", "pip", "install", "--upgrade", "pip")
         run(python, "-m", "pip", "install", "-e", ".[dev]")
         stamp.write_text(wanted)
+    save_widget_state()
     if with_torch and os.environ.get("MINIDL_NO_TORCH") != "1":
         probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
         if probe.returncode != 0:
             run(python, "-m", "pip", "install", TORCH_REQUIREMENT)
     return python
+
+
+def save_widget_state() -> None:
+    """Make JupyterLab save widget state with the notebook.
+
+    Without it, a notebook reopened with a fresh kernel shows "Error displaying widget:
+    model not found" where its widgets were; with it, it shows their last picture.
+    """
+    overrides = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings = json.loads(overrides.read_text()) if overrides.exists() else {}
+    settings["@jupyter-widgets/jupyterlab-manager:plugin"] = {"saveState": True}
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    overrides.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def main(argv: list[str]) -> int:

@@ -45,14 +45,14 @@ class Player:
 
     description: str
     n_frames: int
-    interval_ms: int = 150
+    interval_ms: int = 250
     value: int = 0
 
 
 Control = Slider | Choice | Player
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     """The figure rendered as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
@@ -63,7 +63,7 @@ def _live_control(spec: Control) -> tuple[Any, Any]:
     """(the widget to show, the widget whose ``value`` to observe) for one control spec."""
     import ipywidgets as W
 
-    style = {"description_width": "initial"}
+    style = {"description_width": "70px"}  # one width, so the slider tracks line up
     if isinstance(spec, Slider):
         w = W.FloatSlider(value=spec.value, min=spec.min, max=spec.max, step=spec.step,
                           description=spec.description, continuous_update=True, style=style)
@@ -85,7 +85,7 @@ def interactive_figure(
     fig: Figure,
     draw: Callable[..., None],
     controls: Mapping[str, Control],
-    dpi: int = 80,
+    dpi: int = 100,
 ) -> Any:
     """``fig`` with ``controls``: an ipywidgets ``VBox`` when live, else ``fig`` itself.
 
@@ -100,7 +100,10 @@ def interactive_figure(
 
     import ipywidgets as W
 
-    image = W.Image(value=figure_png(fig, dpi), format="png")
+    # pinned to the figure's own pixel width: a stretched PNG is blurry and too tall to see
+    width = round(fig.get_figwidth() * dpi)
+    image = W.Image(value=figure_png(fig, dpi), format="png",
+                    layout=W.Layout(width=f"{width}px"))
     rows = []
     for name, spec in controls.items():
         shown, source = _live_control(spec)
@@ -112,4 +115,4 @@ def interactive_figure(
 
         source.observe(redraw, names="value")
         rows.append(shown)
-    return W.VBox([*rows, image])
+    return W.VBox([*rows, image], layout=W.Layout(align_items="flex-start"))
