@@ -77,6 +77,8 @@ def grade(
         out = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pytest", *files,
                "-p", "minidl.grading.pytest_plugin",
+               # nbval imports nbformat → jsonschema → a grammar compiled at import (~3 s)
+               "-p", "no:nbval",
                "--impl", impl, "--grade-report", str(out), "--strict-markers",
                "--exercise-timeout", str(timeout_per_test), "-p", "no:cacheprovider",
                "-q", "--rootdir", str(root), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
