@@ -205,7 +205,7 @@ def plot_sweep(
         y = np.asarray(ys, dtype=np.float64).reshape(-1)
         if y.shape != xs.shape:
             raise ShapeError(f"plot_sweep: {name!r} has {y.size} values for {xs.size} settings")
-        ax.plot(xs, y, marker="o", lw=1.5, label=name)
+        ax.plot(xs, y, marker="o", lw=1.5, label=name, color=f"C{k}")
         if k == 0 and np.isfinite(y).any():
             lower = any(w in ylabel.lower() for w in ("loss", "error"))
             best = int(np.nanargmin(y) if lower else np.nanargmax(y))
