@@ -67,9 +67,11 @@ def conv2d_forward(
         cols = unfold(x[start:start + m], buf[:w2.shape[1] * m * oh * ow].reshape(-1, m, oh * ow),
                       (kh, kw), stride, padding, dilation, (oh, ow))
         y = np.matmul(w2, cols.reshape(w2.shape[1], -1), out=y_buf[:o * m * oh * ow].reshape(o, -1))
-        out[start:start + m] = y.reshape(o, m, oh * ow).transpose(1, 0, 2)
-    if bias is not None:
-        out += bias[:, None]
+        y = y.reshape(o, m, oh * ow).transpose(1, 0, 2)  # (m, O, OH·OW) view
+        if bias is None:
+            out[start:start + m] = y
+        else:
+            np.add(y, bias[:, None], out=out[start:start + m])
     return out.reshape(n, o, oh, ow)
 
 
