@@ -16,14 +16,9 @@ products too (G = dL/dy in the same (O, n·OH·OW) layout)::
 One large GEMM per chunk instead of one small GEMM per image matters for small
 layers (LeNet's are 6×25 and 16×150 weights on 10×10 to 28×28 images), where BLAS
 spends more time starting than multiplying. Chunks keep the column matrix near
-``_CHUNK_BYTES`` (it is C·kh·kw times larger than the input).
-
-For stride 1 the columns use the "wide" layout (see :func:`~minidl.kernels.cpu.im2col.unfold`):
-each output row is computed at all Wp = W + 2·pw positions instead of OW, so every
-kernel offset copies one contiguous run of the padded image. The GEMMs grow by Wp / OW
-(1.07× to 1.4× for the benchmark layers), im2col and col2im become 2–4× cheaper, and the
-junk columns are dropped in the (O, n, ·) → (n, O, ·) transpose that y needs anyway
-(dL/dy gets zeros there, so they add nothing to dL/dW or dL/dx).
+``_CHUNK_BYTES`` (it is C·kh·kw times larger than the input); the only extra copies
+are the (O, n, OH·OW) ↔ (n, O, OH·OW) transposes of y and dL/dy, which are
+C·kh·kw times smaller than the columns.
 """
 
 from __future__ import annotations
@@ -36,14 +31,9 @@ from minidl.kernels.slots import slot
 _CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
 
 
-def _row_length(width: int, stride: Pair, padding: Pair, out_width: int) -> int:
-    """Columns per output row: the padded width (wide layout) for stride 1, else OW."""
-    return width + 2 * padding[1] if stride == (1, 1) else out_width
-
-
-def _chunk_size(n: int, rows: int, pixels: int, itemsize: int) -> int:
-    """Images per chunk so that the (rows, chunk·pixels) column matrix fits in _CHUNK_BYTES."""
-    return max(1, min(n, _CHUNK_BYTES // max(rows * pixels * itemsize, 1)))
+def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int) -> int:
+    """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in _CHUNK_BYTES."""
+    return max(1, min(n, _CHUNK_BYTES // max(rows * out_pixels * itemsize, 1)))
 
 
 @slot
@@ -66,24 +56,23 @@ def conv2d_forward(
     dtype = np.result_type(x, weight)
     oh = conv_output_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_output_size(w, kw, stride[1], padding[1], dilation[1])
-    row = _row_length(w, stride, padding, ow)
     w2 = weight.reshape(o, -1).astype(dtype, copy=False)
     x = x.astype(dtype, copy=False)
-    k = w2.shape[1]
-    out = np.empty((n, o, oh, ow), dtype)
-    step = _chunk_size(n, k, oh * row, out.itemsize)
-    cols_buf, y_buf = np.empty(k * step * oh * row, dtype), np.empty(o * step * oh * row, dtype)
+    out = np.empty((n, o, oh * ow), dtype)
+    step = _chunk_size(n, w2.shape[1], oh * ow, out.itemsize)
+    buf = np.empty(w2.shape[1] * step * oh * ow, dtype)
+    y_buf = np.empty(o * step * oh * ow, dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        cols = unfold(x[start:start + m], cols_buf[:k * m * oh * row].reshape(k, m, -1),
-                      (kh, kw), stride, padding, dilation, oh, row)
-        y = np.matmul(w2, cols.reshape(k, -1), out=y_buf[:o * m * oh * row].reshape(o, -1))
-        y = y.reshape(o, m, oh, row)[..., :ow].transpose(1, 0, 2, 3)  # (m, O, OH, OW) view
+        cols = unfold(x[start:start + m], buf[:w2.shape[1] * m * oh * ow].reshape(-1, m, oh * ow),
+                      (kh, kw), stride, padding, dilation, (oh, ow))
+        y = np.matmul(w2, cols.reshape(w2.shape[1], -1), out=y_buf[:o * m * oh * ow].reshape(o, -1))
+        y = y.reshape(o, m, oh * ow).transpose(1, 0, 2)  # (m, O, OH·OW) view
         if bias is None:
             out[start:start + m] = y
         else:
-            np.add(y, bias[:, None, None], out=out[start:start + m])
-    return out
+            np.add(y, bias[:, None], out=out[start:start + m])
+    return out.reshape(n, o, oh, ow)
 
 
 @slot
@@ -104,26 +93,24 @@ def conv2d_backward(
     """
     n, c, h, w = x.shape
     o, _, kh, kw = weight.shape
-    oh, ow = grad.shape[2:]
-    row = _row_length(w, stride, padding, ow)
+    out_size = grad.shape[2:]
     dtype = np.result_type(grad, x, weight)
     w2 = weight.reshape(o, -1).astype(dtype, copy=False)
     x = x.astype(dtype, copy=False)
-    k = w2.shape[1]
-    g = np.empty((o, n, oh, row), dtype)  # dL/dy as (O, N, OH, row): one matrix per chunk
-    g[..., :ow] = grad.transpose(1, 0, 2, 3)
-    g[..., ow:] = 0
+    k, pixels = w2.shape[1], out_size[0] * out_size[1]
+    g = np.empty((o, n, pixels), dtype)  # dL/dy as (O, N, OH·OW): one matrix per chunk
+    g[...] = grad.reshape(n, o, pixels).transpose(1, 0, 2)
     grad_x = np.empty((n, c, h, w), dtype)
     grad_w2 = np.zeros((o, k), dtype)
-    step = _chunk_size(n, k, oh * row, grad_x.itemsize)
-    cols_buf = np.empty(k * step * oh * row, dtype)
+    step = _chunk_size(n, k, pixels, grad_x.itemsize)
+    buf = np.empty(k * step * pixels, dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        cols = unfold(x[start:start + m], cols_buf[:k * m * oh * row].reshape(k, m, -1),
-                      (kh, kw), stride, padding, dilation, oh, row)
-        g_chunk = g[:, start:start + m].reshape(o, -1)
+        cols = unfold(x[start:start + m], buf[:k * m * pixels].reshape(k, m, pixels), (kh, kw),
+                      stride, padding, dilation, out_size)
+        g_chunk = g[:, start:start + m].reshape(o, m * pixels)
         grad_w2 += g_chunk @ cols.reshape(k, -1).T
         np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
-        fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, oh, row)
-    grad_b = g.sum(axis=(1, 2, 3)) if has_bias else None
+        fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
+    grad_b = g.sum(axis=(1, 2)) if has_bias else None
     return grad_x, grad_w2.reshape(weight.shape), grad_b

@@ -39,93 +39,59 @@ def conv_output_size(size: int, k: int, stride: int, pad: int, dilation: int) ->
     return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
 
 
-@njit(cache=True, inline="always")
-def _padded_plane(x, n, c, ph, pw):  # pragma: no cover - compiled
-    """x_pad[n, c] flattened, plus one spare zero row for the wide layout's last rows."""
-    height, width = x.shape[2], x.shape[3]
-    wp = width + 2 * pw
-    plane = np.zeros((height + 2 * ph + 1) * wp, x.dtype)
-    for h in range(height):
-        plane[(h + ph) * wp + pw:(h + ph) * wp + pw + width] = x[n, c, h]
-    return plane
-
-
 @njit(cache=True, parallel=True, boundscheck=False)
-def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, row):  # pragma: no cover
-    """cols[(c·kh + i)·kw + j, n, oh·row + ow] = x_pad[n, c].flat[(oh·sh + i·dh)·Wp + ow·sw + j·dw]
-    (the flat index runs into the next padded row where ow·sw + j·dw ≥ Wp).
-    Wp = W + 2·pw; with row = OW that is im2col, with row = Wp the wide layout of unfold.
-    """
-    n_img, chans = x.shape[0], x.shape[1]
-    wp = x.shape[3] + 2 * pw
+def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragma: no cover
+    """cols[(c·kh + i)·kw + j, n, oh·OW + ow] = x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]."""
+    n_img, chans, height, width = x.shape
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
-        plane = _padded_plane(x, n, c, ph, pw)
+        plane = np.zeros((height + 2 * ph, width + 2 * pw), x.dtype)  # x_pad[n, c]
+        plane[ph:ph + height, pw:pw + width] = x[n, c]
         for i in range(kh):
             for j in range(kw):
-                r, start = (c * kh + i) * kw + j, i * dh * wp + j * dw
-                if sh == 1 and sw == 1 and row == wp:  # wide layout: one contiguous copy
-                    for q in range(oh_size * wp):
-                        cols[r, n, q] = plane[start + q]
-                    continue
+                r = (c * kh + i) * kw + j
                 for oh in range(oh_size):
-                    src, base = start + oh * sh * wp, oh * row
+                    h, base = oh * sh + i * dh, oh * ow_size
                     if sw == 1:  # contiguous: the compiler vectorises this copy
-                        for ow in range(row):
-                            cols[r, n, base + ow] = plane[src + ow]
+                        for ow in range(ow_size):
+                            cols[r, n, base + ow] = plane[h, ow + j * dw]
                     else:
-                        for ow in range(row):
-                            cols[r, n, base + ow] = plane[src + ow * sw]
+                        for ow in range(ow_size):
+                            cols[r, n, base + ow] = plane[h, ow * sw + j * dw]
 
 
 @njit(cache=True, parallel=True, boundscheck=False)
-def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, row):  # pragma: no cover
-    """The adjoint of _unfold: out[n, c] = the interior of Σ of cols scattered onto x_pad[n, c]."""
+def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragma: no cover
+    """out[n, c, oh·sh + i·dh − ph, ow·sw + j·dw − pw] += cols[(c·kh + i)·kw + j, n, oh·OW + ow]."""
     n_img, chans, height, width = out.shape
-    wp = width + 2 * pw
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
-        plane = np.zeros((height + 2 * ph + 1) * wp, cols.dtype)  # dL/dx_pad[n, c], flattened
+        plane = np.zeros((height + 2 * ph, width + 2 * pw), cols.dtype)  # dL/dx_pad[n, c]
         for i in range(kh):
             for j in range(kw):
-                r, start = (c * kh + i) * kw + j, i * dh * wp + j * dw
-                if sh == 1 and sw == 1 and row == wp:
-                    for q in range(oh_size * wp):
-                        plane[start + q] += cols[r, n, q]
-                    continue
+                r = (c * kh + i) * kw + j
                 for oh in range(oh_size):
-                    dst, base = start + oh * sh * wp, oh * row
+                    h, base = oh * sh + i * dh, oh * ow_size
                     if sw == 1:
-                        for ow in range(row):
-                            plane[dst + ow] += cols[r, n, base + ow]
+                        for ow in range(ow_size):
+                            plane[h, ow + j * dw] += cols[r, n, base + ow]
                     else:
-                        for ow in range(row):
-                            plane[dst + ow * sw] += cols[r, n, base + ow]
-        for h in range(height):
-            out[n, c, h] = plane[(h + ph) * wp + pw:(h + ph) * wp + pw + width]
+                        for ow in range(ow_size):
+                            plane[h, ow * sw + j * dw] += cols[r, n, base + ow]
+        out[n, c] = plane[ph:ph + height, pw:pw + width]
 
 
 def unfold(x: np.ndarray, cols: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
-           dilation: Pair, out_height: int, row: int) -> np.ndarray:
-    """Write im2col of x (N, C, H, W) into ``cols`` (C·kh·kw, N, OH·row); returns cols.
-
-    ``row`` is OW (the layout of the module docstring) or, for stride (1, 1) only, the
-    padded width W + 2·pw ("wide" layout: each kernel offset is then one contiguous copy;
-    columns ow ≥ OW of each output row are junk that the caller drops).
-    """
-    _unfold(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation,
-            out_height, row)
+           dilation: Pair, out_size: Pair) -> np.ndarray:
+    """Write im2col of x (N, C, H, W) into ``cols`` indexed [C·kh·kw, N, OH·OW]; returns cols."""
+    _unfold(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size)
     return cols
 
 
 def fold(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
-         dilation: Pair, out_height: int, row: int) -> np.ndarray:
-    """Write col2im of ``cols`` (C·kh·kw, N, OH·row) into out (N, C, H, W); returns out.
-
-    The adjoint of :func:`unfold` with the same ``row``; in the wide layout the junk
-    columns of ``cols`` must be zero.
-    """
-    _fold(cols, out, *kernel_size, *stride, *padding, *dilation, out_height, row)
+         dilation: Pair, out_size: Pair) -> np.ndarray:
+    """Write col2im of ``cols`` indexed [C·kh·kw, N, OH·OW] into out (N, C, H, W); returns out."""
+    _fold(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size)
     return out
 
 
@@ -149,9 +115,8 @@ def im2col(
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh = conv_output_size(h, kh, sh, ph, dh)
     ow = conv_output_size(w, kw, sw, pw, dw)
-    oh, ow = max(oh, 0), max(ow, 0)
-    cols = np.empty((c * kh * kw, n, oh * ow), x.dtype)
-    unfold(x, cols, kernel_size, stride, padding, dilation, oh, ow)
+    cols = np.empty((c * kh * kw, n, max(oh, 0) * max(ow, 0)), x.dtype)
+    unfold(x, cols, kernel_size, stride, padding, dilation, (oh, ow))
     return np.ascontiguousarray(cols.transpose(1, 0, 2))
 
 
@@ -172,7 +137,7 @@ def col2im(
     windows add up; entries that fell on the padding are dropped).
     """
     out = np.empty(input_shape, cols.dtype)
-    oh, ow = (max(conv_output_size(input_shape[2 + a], kernel_size[a], stride[a], padding[a],
-                                   dilation[a]), 0) for a in (0, 1))
+    oh, ow = (conv_output_size(input_shape[2 + a], kernel_size[a], stride[a], padding[a],
+                               dilation[a]) for a in (0, 1))
     cols = np.ascontiguousarray(cols.transpose(1, 0, 2))
-    return fold(cols, out, kernel_size, stride, padding, dilation, oh, ow)
+    return fold(cols, out, kernel_size, stride, padding, dilation, (oh, ow))
