@@ -2,7 +2,9 @@
 """Set up the course and run it: one command each, with nothing but Python ≥ 3.10 and pip.
 
     python course.py lab     # set up .venv (first time only), open JupyterLab on notebooks/
-    python course.py test    # set up .venv, then run the whole test suite (what CI runs)
+    python course.py test    # set up .venv, then run the whole test suite (what CI runs):
+                             # ruff; pytest on tests/ and the notebooks with the solutions;
+                             # the notebooks again on the untouched exercise stubs
     python course.py setup   # only set up
 
 Set-up creates a virtual environment in ``.venv`` beside this file and installs
@@ -25,9 +27,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 TORCH_REQUIREMENT = "torch==2.13.0"
-TEST_COMMAND = [
-    "-m", "pytest", "tests", "notebooks", "--nbval-lax", "--impl", "solutions",
-    "-p", "no:cacheprovider",
+NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
+# 1. the framework, the course engine and every exercise graded on the solutions, plus the
+#    notebooks run with the solutions plugged in;
+# 2. the notebooks again as a learner first meets them: on the exercise stubs.
+TEST_RUNS = [
+    ({}, ["-m", "pytest", "tests", "notebooks", *NBVAL, "--impl", "solutions",
+          "-p", "no:cacheprovider"]),
+    ({"MINIDL_IMPL": "exercises"}, ["-m", "pytest", "notebooks", *NBVAL,
+                                    "-p", "no:cacheprovider"]),
 ]
 
 
@@ -89,10 +97,15 @@ def main(argv: list[str]) -> int:
         os.execv(str(python), lab)
     if command == "test":
         run(python, "-m", "ruff", "check", "minidl", "tests", "solutions", "exercises",
-            "benchmarks", "course.py")
-        run(python, "-m", "minidl.course", "sync", "--check")
-        result = subprocess.run([str(python), *TEST_COMMAND, *argv[1:]], cwd=ROOT)
-        return result.returncode
+            "benchmarks", "notebooks/conftest.py", "course.py")
+        failed = 0
+        for env, args in TEST_RUNS:
+            settings = [f"{key}={value}" for key, value in env.items()]
+            print("$", *settings, python, *args, *argv[1:], flush=True)
+            result = subprocess.run([str(python), *args, *argv[1:]], cwd=ROOT,
+                                    env={**os.environ, **env})
+            failed = failed or result.returncode
+        return failed
     return 0
 
 

@@ -114,3 +114,21 @@ def test_load_chapter_follows_impl(workbook, monkeypatch):
     module = load_chapter(1)
     assert module.__file__ == str(workbook / "solutions" / "ch01_perceptron.py")
     assert module.perceptron_predict(np.array([[1.0]]), np.array([-1.0]), 1.0).tolist() == [1]
+
+
+def test_demonstrations_use_the_reference_until_the_learner_writes_the_function(
+    workbook, capsys
+):
+    from minidl.course import yours_or_reference
+
+    first = yours_or_reference("ch01", "sigmoid_forward")
+    assert "sigmoid_forward: not written yet" in capsys.readouterr().out
+    assert first.__module__ == "solutions.ch01_perceptron"
+    np.testing.assert_allclose(first(X), SIGMOID)
+
+    answer(workbook, "sigmoid_forward", "return 2 * x")
+    second = yours_or_reference("ch01", "sigmoid_forward")
+    assert "sigmoid_forward: using exercises.ch01_perceptron.sigmoid_forward" in (
+        capsys.readouterr().out
+    )
+    np.testing.assert_allclose(second(X), 2 * X)
