@@ -1,106 +1,170 @@
-"""LSTM training step, minidl vs PyTorch CPU: ``python -m benchmarks.rnn [--threads N]``.
+"""Recurrent networks, minidl vs PyTorch CPU: ``python -m benchmarks.rnn [--write]``.
 
-One step = forward of ``LSTM(64, 128)`` over a (64, 32, 64) batch (sequence 64, batch
-32), a mean-squared loss, backward (BPTT) and an SGD update. Both frameworks run
-with the same number of threads (BLAS and PyTorch's intra-op pool), the same
-weights, and report the median of timed steps after warm-up, timed in turns. The target is a
-minidl/PyTorch ratio within 2×. On a shared machine the numbers are noisy: rerun,
-and compare ratios rather than absolute times.
+Two cases, each run by both frameworks from the same weights, with the same number of
+threads (BLAS, Numba and PyTorch's intra-op pool, set at run time for each count):
+
+* **LSTM step**: forward of ``LSTM(64, 128)`` over a fixed (64, 32, 64) batch (sequence 64,
+  batch 32, input 64), a mean-squared loss, backward (BPTT over the 64 steps) and an SGD
+  update.
+* **char-model epoch**: ``Embedding(V, 32) → LSTM(32, 128, batch_first=True) → Linear(128,
+  V)``, cross-entropy and Adam, one epoch over chapter 4's text (the standard library's
+  function names, joined by ``"."`` into one character stream, cut into non-overlapping
+  windows of 64 characters with next-character targets), shuffled batches of 32 (the
+  incomplete last batch is dropped).
+
+Each time is the median of ``--repeats`` calls (LSTM step: steps; char model: whole
+epochs) after warm-up, minidl and PyTorch timed in turns so background load hits both.
+The target is a minidl / PyTorch ratio within 2× per training step. ``--write`` puts the
+table into benchmarks/README.md. On a shared machine the numbers are noisy: check the
+load average printed with them, rerun, and compare ratios rather than absolute times.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
+import sys
 from collections.abc import Callable
 
+import numba
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import minidl
+from benchmarks.run import cpu_model, write_results
+from benchmarks.timing import median_times
+from minidl.data import CharVocab, python_function_names
+
 SEQ, BATCH, INPUT, HIDDEN = 64, 32, 64, 128
+EMBED = 32
 
 
-def _median_seconds(steps: list[Callable[[], None]], warmup: int, repeats: int) -> list[float]:
-    """Median seconds per call of each step, timed in turns (so background load hits all)."""
-    for _ in range(warmup):
-        for step in steps:
-            step()
-    times: list[list[float]] = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, kept in zip(steps, times, strict=True):
-            start = time.perf_counter()
-            step()
-            kept.append(time.perf_counter() - start)
-    return [statistics.median(kept) for kept in times]
-
-
-def minidl_step(x_data, lr: float = 0.01) -> tuple[Callable[[], None], object]:  # noqa: ANN001
-    """A minidl LSTM training step on ``x_data`` (SEQ, BATCH, INPUT), and its model."""
-    import minidl
-    from minidl import nn, optim
-
-    minidl.manual_seed(0)
-    model = nn.LSTM(INPUT, HIDDEN)
-    opt = optim.SGD(model.parameters(), lr=lr)
-    x = minidl.tensor(x_data)
+def lstm_case(lib, x_data: np.ndarray) -> tuple[object, Callable[[], None]]:  # noqa: ANN001
+    """``LSTM(INPUT, HIDDEN)`` built with ``lib`` (minidl or torch), and one SGD training step
+    on ``x_data`` (SEQ, BATCH, INPUT): loss = mean(output²)."""
+    model = lib.nn.LSTM(INPUT, HIDDEN)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    x = lib.tensor(x_data)
 
     def step() -> None:
         opt.zero_grad()
         out, _ = model(x)
-        loss = (out * out).mean()
-        loss.backward()
+        (out * out).mean().backward()
         opt.step()
 
-    return step, model
+    return model, step
 
 
-def torch_step(x_data, model_weights, lr: float = 0.01) -> Callable[[], None]:  # noqa: ANN001
-    """The same step in PyTorch, starting from minidl's weights."""
-    import torch
+def char_windows(length: int = SEQ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Chapter 4's text as (windows, length) inputs and next-character targets, and V.
 
-    model = torch.nn.LSTM(INPUT, HIDDEN)
-    with torch.no_grad():
-        for (_, p), w in zip(model.named_parameters(), model_weights, strict=True):
-            p.copy_(torch.from_numpy(w))
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    x = torch.from_numpy(x_data)
-
-    def step() -> None:
-        opt.zero_grad()
-        out, _ = model(x)
-        loss = (out * out).mean()
-        loss.backward()
-        opt.step()
-
-    return step
+    The function names are joined into one stream ``.name.name….``; window i holds
+    characters [i·length, (i+1)·length) and its target the same range shifted by one.
+    """
+    names = python_function_names()
+    vocab = CharVocab.from_texts(names, specials=".")
+    stream = vocab.encode("." + ".".join(names) + ".")
+    n = (len(stream) - 1) // length
+    return (stream[: n * length].reshape(n, length),
+            stream[1 : n * length + 1].reshape(n, length), len(vocab))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=1, help="threads for BLAS and PyTorch")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=15)
+def char_case(lib, inputs: np.ndarray, targets: np.ndarray,  # noqa: ANN001
+              vocab_size: int) -> tuple[object, Callable[[], None]]:
+    """The character model built with ``lib``, and one Adam epoch over the windows."""
+    nn = lib.nn
+
+    class CharModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(vocab_size, EMBED)
+            self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
+            self.head = nn.Linear(HIDDEN, vocab_size)
+
+        def forward(self, ids):  # noqa: ANN001, ANN202  (N, L) -> logits (N, L, V)
+            out, _ = self.lstm(self.embed(ids))
+            return self.head(out)
+
+    model = CharModel()
+    opt = lib.optim.Adam(model.parameters(), lr=1e-2)
+    order = np.random.default_rng(0).permutation(len(inputs))
+    batches = [(lib.tensor(inputs[idx]), lib.tensor(targets[idx]))
+               for idx in order[: len(order) // BATCH * BATCH].reshape(-1, BATCH)]
+
+    def epoch() -> None:
+        for x, y in batches:
+            opt.zero_grad()
+            logits = model(x)
+            nn.functional.cross_entropy(logits.reshape(-1, vocab_size), y.reshape(-1)).backward()
+            opt.step()
+
+    return model, epoch
+
+
+def copy_weights(source, target, torch) -> None:  # noqa: ANN001
+    """Load minidl module ``source``'s parameters into the torch module ``target``."""
+    target.load_state_dict({k: torch.from_numpy(v.data.copy())
+                            for k, v in source.state_dict().items()})
+
+
+def measure(threads: int, torch, warmup: int, repeats: int) -> list[tuple[str, float, float]]:  # noqa: ANN001
+    """(case, minidl s, torch s) for both cases with ``threads`` threads everywhere."""
+    numba.set_num_threads(threads)
+    torch.set_num_threads(threads)
+    rows = []
+    inputs, targets, vocab_size = char_windows()
+    x = np.random.default_rng(0).standard_normal((SEQ, BATCH, INPUT)).astype(np.float32)
+    cases = [(f"LSTM({INPUT}, {HIDDEN}) step, seq {SEQ}, batch {BATCH}",
+              lambda lib: lstm_case(lib, x), repeats),
+             (f"char model epoch ({len(inputs) // BATCH} steps of {BATCH}×{SEQ}, V={vocab_size})",
+              lambda lib: char_case(lib, inputs, targets, vocab_size), max(3, repeats // 3))]
+    with threadpool_limits(limits=threads):
+        for name, build, n in cases:
+            minidl.manual_seed(0)
+            ours, our_fn = build(minidl)
+            theirs, their_fn = build(torch)
+            copy_weights(ours, theirs, torch)
+            rows.append((name, *median_times([our_fn, their_fn], n, warmup)))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.rnn",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts to measure (default: 1 2)")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=15,
+                        help="LSTM steps timed; a third as many char-model epochs (at least 3)")
+    parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # read when NumPy's BLAS first loads
+    import torch  # the comparison needs it: pip install torch
 
-    import numpy as np
+    load_before = os.getloadavg()
+    rows = [(threads, *row) for threads in args.threads
+            for row in measure(threads, torch, args.warmup, args.repeats)]
+    load_after = os.getloadavg()
+    lines = [
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
+        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
+        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
+        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
+        f"Command: `{' '.join(['python -m benchmarks.rnn'] + (argv or sys.argv[1:]))}`. "
+        f"Median of {args.repeats} steps / {max(3, args.repeats // 3)} epochs after "
+        f"{args.warmup} warm-up, minidl and torch in turns.",
+        "",
+        "| case (training) | threads | minidl ms | torch ms | minidl / torch | target 2× |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+    for threads, name, ours, theirs in rows:
+        lines.append(f"| {name} | {threads} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | "
+                     f"{ours / theirs:.2f}× | {'yes' if ours <= 2 * theirs else 'no'} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        write_results(table, marker="rnn results")
+    return table
 
-    x_data = np.random.default_rng(0).standard_normal((SEQ, BATCH, INPUT)).astype(np.float32)
-    step, model = minidl_step(x_data)
-    print(f"LSTM({INPUT}, {HIDDEN}) training step, sequence {SEQ}, batch {BATCH}, "
-          f"{args.threads} thread(s), median of {args.repeats} after {args.warmup} warm-up")
-    try:
-        import torch
-    except ImportError:
-        (ours,) = _median_seconds([step], args.warmup, args.repeats)
-        print(f"  minidl   {ours * 1e3:8.2f} ms\n  PyTorch  not installed (pip install torch)")
-        return
-    torch.set_num_threads(args.threads)
-    reference = torch_step(x_data, [p.data.copy() for p in model.parameters()])
-    ours, theirs = _median_seconds([step, reference], args.warmup, args.repeats)
-    ratio = ours / theirs
-    print(f"  minidl   {ours * 1e3:8.2f} ms\n  PyTorch  {theirs * 1e3:8.2f} ms")
-    print(f"  ratio    {ratio:8.2f}×  ({'within' if ratio <= 2 else 'NOT within'} the 2× target)")
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,6 @@ import argparse
 import importlib
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from benchmarks.timing import median_time
 from minidl.kernels.cpu import conv as K
 from minidl.kernels.cpu import pool as P
 
@@ -35,17 +35,6 @@ CONV_CASES = {  # name: (N, C, H, W, O, k, padding)
     "32→64, 28², k3 p1": (64, 32, 28, 28, 64, 3, 1),
 }
 POOL_CASE = (64, 16, 28, 28)  # max-pool 2×2 of a (N, C, H, W) batch
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn`` in seconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def sgemm_gflops(repeats: int) -> float:
@@ -239,11 +228,11 @@ def main(argv: list[str] | None = None) -> str:
     return table
 
 
-def write_results(table: str) -> None:
-    """Replace the results section of benchmarks/README.md with ``table``."""
+def write_results(table: str, marker: str = "results") -> None:
+    """Replace the ``marker`` section of benchmarks/README.md with ``table``."""
     readme = HERE / "README.md"
     text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-    begin, end = "<!-- results begin -->", "<!-- results end -->"
+    begin, end = f"<!-- {marker} begin -->", f"<!-- {marker} end -->"
     if begin in text:
         head, rest = text.split(begin, 1)
         text = head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
