@@ -13,7 +13,8 @@ threads (BLAS, Numba and PyTorch's intra-op pool, set at run time for each count
   incomplete last batch is dropped).
 
 Each time is the median of ``--repeats`` calls (LSTM step: steps; char model: whole
-epochs) after warm-up, minidl and PyTorch timed in turns so background load hits both.
+epochs) after warm-up; each framework's calls run back to back (see benchmarks.timing for
+why not in turns).
 The target is a minidl / PyTorch ratio within 2× per training step. ``--write`` puts the
 table into benchmarks/README.md. On a shared machine the numbers are noisy: check the
 load average printed with them, rerun, and compare ratios rather than absolute times.
@@ -32,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 import minidl
 from benchmarks.run import cpu_model, write_results
-from benchmarks.timing import median_times
+from benchmarks.timing import median_time
 from minidl.data import CharVocab, python_function_names
 
 SEQ, BATCH, INPUT, HIDDEN = 64, 32, 64, 128
@@ -124,7 +125,7 @@ def measure(threads: int, torch, warmup: int, repeats: int) -> list[tuple[str, f
             ours, our_fn = build(minidl)
             theirs, their_fn = build(torch)
             copy_weights(ours, theirs, torch)
-            rows.append((name, *median_times([our_fn, their_fn], n, warmup)))
+            rows.append((name, median_time(our_fn, n, warmup), median_time(their_fn, n, warmup)))
     return rows
 
 
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="thread counts to measure (default: 1 2)")
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=15,
+    parser.add_argument("--repeats", type=int, default=30,
                         help="LSTM steps timed; a third as many char-model epochs (at least 3)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> str:
         f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
         f"Command: `{' '.join(['python -m benchmarks.rnn'] + (argv or sys.argv[1:]))}`. "
         f"Median of {args.repeats} steps / {max(3, args.repeats // 3)} epochs after "
-        f"{args.warmup} warm-up, minidl and torch in turns.",
+        f"{args.warmup} warm-up, each framework's calls back to back.",
         "",
         "| case (training) | threads | minidl ms | torch ms | minidl / torch | target 2× |",
         "|---|---:|---:|---:|---:|:---:|",

@@ -1,4 +1,4 @@
-"""Wall-clock timing shared by the benchmarks: medians of repeated calls."""
+"""Wall-clock timing shared by the benchmarks."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ import time
 from collections.abc import Callable
 
 
-def median_times(fns: list[Callable[[], object]], repeats: int, warmup: int = 1) -> list[float]:
-    """Median seconds per call of each of ``fns``, after ``warmup`` calls of each.
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn`` in seconds over ``repeats`` calls, after ``warmup`` calls.
 
-    The calls are timed in turns (fn 1, fn 2, …, fn 1, fn 2, …), so a burst of background
-    load on a shared machine slows all of them rather than one.
+    Time one library's calls back to back, not in turns with another's: a BLAS or OpenMP
+    pool keeps its idle workers spinning for a while after each call (OpenBLAS ≈ 0.1 s),
+    and with 2 threads on 2 cores they slowed the other library's next call up to 2×.
     """
     for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
+        fn()
+    times = []
     for _ in range(repeats):
-        for fn, kept in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            kept.append(time.perf_counter() - start)
-    return [statistics.median(kept) for kept in times]
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn`` in seconds, after one warm-up call."""
-    return median_times([fn], repeats)[0]
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
