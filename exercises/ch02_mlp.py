@@ -61,7 +61,7 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
 # ---- backpropagation -------------------------------------------------------------------
 
 
-@exercise("2.2", section="Backpropagation: broadcasting")
+@exercise("2.2", section="Backward rules you will write")
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Undo broadcasting in a backward pass: sum ``grad`` down to ``shape``.
 
@@ -87,11 +87,11 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """
     raise NotImplementedError(
         "Exercise 2.2 (sum_to_shape): see "
-        "notebooks/02_mlp.ipynb, section 'Backpropagation: broadcasting'"
+        "notebooks/02_mlp.ipynb, section 'Backward rules you will write'"
     )
 
 
-@exercise("2.3", section="Backpropagation: matrix multiplication")
+@exercise("2.3", section="Backward rules you will write")
 def matmul_backward(
     grad: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -118,11 +118,11 @@ def matmul_backward(
     """
     raise NotImplementedError(
         "Exercise 2.3 (matmul_backward): see "
-        "notebooks/02_mlp.ipynb, section 'Backpropagation: matrix multiplication'"
+        "notebooks/02_mlp.ipynb, section 'Backward rules you will write'"
     )
 
 
-@exercise("2.4", section="Backpropagation: the linear layer")
+@exercise("2.4", section="Backward rules you will write")
 def linear_backward(
     grad: np.ndarray, x: np.ndarray, weight: np.ndarray, has_bias: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -146,11 +146,11 @@ def linear_backward(
     """
     raise NotImplementedError(
         "Exercise 2.4 (linear_backward): see "
-        "notebooks/02_mlp.ipynb, section 'Backpropagation: the linear layer'"
+        "notebooks/02_mlp.ipynb, section 'Backward rules you will write'"
     )
 
 
-@exercise("2.5", section="Backpropagation: the order of the graph")
+@exercise("2.5", section="The order of the graph")
 def topological_order(root: Any) -> list[Any]:
     """The order in which ``backward()`` visits the nodes of the computational graph.
 
@@ -179,14 +179,14 @@ def topological_order(root: Any) -> list[Any]:
     """
     raise NotImplementedError(
         "Exercise 2.5 (topological_order): see "
-        "notebooks/02_mlp.ipynb, section 'Backpropagation: the order of the graph'"
+        "notebooks/02_mlp.ipynb, section 'The order of the graph'"
     )
 
 
 # ---- loss functions --------------------------------------------------------------------
 
 
-@exercise("2.6", section="Loss functions: log-sum-exp")
+@exercise("2.6", section="Loss functions")
 def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
     """log softmax along ``dim``, computed stably with the log-sum-exp trick.
 
@@ -206,11 +206,11 @@ def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
     """
     raise NotImplementedError(
         "Exercise 2.6 (log_softmax_forward): see "
-        "notebooks/02_mlp.ipynb, section 'Loss functions: log-sum-exp'"
+        "notebooks/02_mlp.ipynb, section 'Loss functions'"
     )
 
 
-@exercise("2.7", section="Loss functions: categorical cross-entropy")
+@exercise("2.7", section="Loss functions")
 def cross_entropy_forward(
     logits: np.ndarray, target: np.ndarray, label_smoothing: float
 ) -> np.ndarray:
@@ -236,11 +236,11 @@ def cross_entropy_forward(
     """
     raise NotImplementedError(
         "Exercise 2.7 (cross_entropy_forward): see "
-        "notebooks/02_mlp.ipynb, section 'Loss functions: categorical cross-entropy'"
+        "notebooks/02_mlp.ipynb, section 'Loss functions'"
     )
 
 
-@exercise("2.8", section="Loss functions: categorical cross-entropy")
+@exercise("2.8", section="Loss functions")
 def cross_entropy_backward(
     grad: np.ndarray, logits: np.ndarray, target: np.ndarray, label_smoothing: float
 ) -> np.ndarray:
@@ -263,14 +263,14 @@ def cross_entropy_backward(
     """
     raise NotImplementedError(
         "Exercise 2.8 (cross_entropy_backward): see "
-        "notebooks/02_mlp.ipynb, section 'Loss functions: categorical cross-entropy'"
+        "notebooks/02_mlp.ipynb, section 'Loss functions'"
     )
 
 
 # ---- optimizers ------------------------------------------------------------------------
 
 
-@exercise("2.9", section="Optimizers: SGD and momentum")
+@exercise("2.9", section="Optimizers")
 def sgd_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -307,11 +307,11 @@ def sgd_update(
     """
     raise NotImplementedError(
         "Exercise 2.9 (sgd_update): see "
-        "notebooks/02_mlp.ipynb, section 'Optimizers: SGD and momentum'"
+        "notebooks/02_mlp.ipynb, section 'Optimizers'"
     )
 
 
-@exercise("2.10", section="Optimizers: Adagrad and RMSprop")
+@exercise("2.10", section="Optimizers")
 def adagrad_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -342,11 +342,11 @@ def adagrad_update(
     """
     raise NotImplementedError(
         "Exercise 2.10 (adagrad_update): see "
-        "notebooks/02_mlp.ipynb, section 'Optimizers: Adagrad and RMSprop'"
+        "notebooks/02_mlp.ipynb, section 'Optimizers'"
     )
 
 
-@exercise("2.11", section="Optimizers: Adagrad and RMSprop")
+@exercise("2.11", section="Optimizers")
 def rmsprop_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -388,11 +388,11 @@ def rmsprop_update(
     """
     raise NotImplementedError(
         "Exercise 2.11 (rmsprop_update): see "
-        "notebooks/02_mlp.ipynb, section 'Optimizers: Adagrad and RMSprop'"
+        "notebooks/02_mlp.ipynb, section 'Optimizers'"
     )
 
 
-@exercise("2.12", section="Optimizers: Adam")
+@exercise("2.12", section="Optimizers")
 def adam_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -432,7 +432,7 @@ def adam_update(
     """
     raise NotImplementedError(
         "Exercise 2.12 (adam_update): see "
-        "notebooks/02_mlp.ipynb, section 'Optimizers: Adam'"
+        "notebooks/02_mlp.ipynb, section 'Optimizers'"
     )
 
 
@@ -509,7 +509,7 @@ def kaiming_normal(
 # ---- regularisation --------------------------------------------------------------------
 
 
-@exercise("2.15", section="Regularisation: dropout")
+@exercise("2.15", section="Overfitting and regularisation")
 def dropout_forward(
     x: np.ndarray, p: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -536,5 +536,5 @@ def dropout_forward(
     """
     raise NotImplementedError(
         "Exercise 2.15 (dropout_forward): see "
-        "notebooks/02_mlp.ipynb, section 'Regularisation: dropout'"
+        "notebooks/02_mlp.ipynb, section 'Overfitting and regularisation'"
     )

@@ -57,7 +57,7 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
 # ---- backpropagation -------------------------------------------------------------------
 
 
-@exercise("2.2", section="Backpropagation: broadcasting")
+@exercise("2.2", section="Backward rules you will write")
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Undo broadcasting in a backward pass: sum ``grad`` down to ``shape``.
 
@@ -93,7 +93,7 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     # END SOLUTION
 
 
-@exercise("2.3", section="Backpropagation: matrix multiplication")
+@exercise("2.3", section="Backward rules you will write")
 def matmul_backward(
     grad: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +125,7 @@ def matmul_backward(
     # END SOLUTION
 
 
-@exercise("2.4", section="Backpropagation: the linear layer")
+@exercise("2.4", section="Backward rules you will write")
 def linear_backward(
     grad: np.ndarray, x: np.ndarray, weight: np.ndarray, has_bias: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -156,7 +156,7 @@ def linear_backward(
     # END SOLUTION
 
 
-@exercise("2.5", section="Backpropagation: the order of the graph")
+@exercise("2.5", section="The order of the graph")
 def topological_order(root: Any) -> list[Any]:
     """The order in which ``backward()`` visits the nodes of the computational graph.
 
@@ -206,7 +206,7 @@ def topological_order(root: Any) -> list[Any]:
 # ---- loss functions --------------------------------------------------------------------
 
 
-@exercise("2.6", section="Loss functions: log-sum-exp")
+@exercise("2.6", section="Loss functions")
 def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
     """log softmax along ``dim``, computed stably with the log-sum-exp trick.
 
@@ -230,7 +230,7 @@ def log_softmax_forward(x: np.ndarray, dim: int) -> np.ndarray:
     # END SOLUTION
 
 
-@exercise("2.7", section="Loss functions: categorical cross-entropy")
+@exercise("2.7", section="Loss functions")
 def cross_entropy_forward(
     logits: np.ndarray, target: np.ndarray, label_smoothing: float
 ) -> np.ndarray:
@@ -261,7 +261,7 @@ def cross_entropy_forward(
     # END SOLUTION
 
 
-@exercise("2.8", section="Loss functions: categorical cross-entropy")
+@exercise("2.8", section="Loss functions")
 def cross_entropy_backward(
     grad: np.ndarray, logits: np.ndarray, target: np.ndarray, label_smoothing: float
 ) -> np.ndarray:
@@ -294,7 +294,7 @@ def cross_entropy_backward(
 # ---- optimizers ------------------------------------------------------------------------
 
 
-@exercise("2.9", section="Optimizers: SGD and momentum")
+@exercise("2.9", section="Optimizers")
 def sgd_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -341,7 +341,7 @@ def sgd_update(
     # END SOLUTION
 
 
-@exercise("2.10", section="Optimizers: Adagrad and RMSprop")
+@exercise("2.10", section="Optimizers")
 def adagrad_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -379,7 +379,7 @@ def adagrad_update(
     # END SOLUTION
 
 
-@exercise("2.11", section="Optimizers: Adagrad and RMSprop")
+@exercise("2.11", section="Optimizers")
 def rmsprop_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -435,7 +435,7 @@ def rmsprop_update(
     # END SOLUTION
 
 
-@exercise("2.12", section="Optimizers: Adam")
+@exercise("2.12", section="Optimizers")
 def adam_update(
     param: np.ndarray,
     grad: np.ndarray,
@@ -563,7 +563,7 @@ def kaiming_normal(
 # ---- regularisation --------------------------------------------------------------------
 
 
-@exercise("2.15", section="Regularisation: dropout")
+@exercise("2.15", section="Overfitting and regularisation")
 def dropout_forward(
     x: np.ndarray, p: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
