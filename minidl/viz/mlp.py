@@ -150,8 +150,9 @@ def plot_loss_surface(
 
     ``f(X, Y)`` is evaluated on a 200 × 200 grid of NumPy arrays. Each trajectory is an
     array (T, 2) of points; it is drawn as a line from its start (a dot) to its last point
-    (a larger dot). ``minimum`` marks the optimum with a star. ``log_levels`` spaces the
-    contour levels geometrically (valleys with steep walls need it).
+    (a larger dot); its line has the trajectory's name as gid. ``minimum`` marks the optimum
+    with a star. ``log_levels`` spaces the contour levels geometrically (valleys with steep
+    walls need it).
     """
     fig, ax = new_axes(ax, figsize=(5.6, 4.2))
     x_lo, x_hi, y_lo, y_hi = limits
@@ -196,20 +197,22 @@ def plot_sweep(
 
     E.g. ``plot_sweep([1e-3, 1e-2, 1e-1], {"train": [...], "validation": [...]},
     "learning rate", "final loss")``. The best (lowest for a loss, else highest) point of
-    the first curve is ringed, with a ``ylabel`` containing "loss" or "error" meaning lower
-    is better.
+    every curve is ringed in the curve's colour, with a ``ylabel`` containing "loss" or
+    "error" meaning lower is better; the legend says so.
     """
     xs = np.asarray(values, dtype=np.float64)
     fig, ax = new_axes(ax, figsize=(5.0, 3.3))
+    lower = any(w in ylabel.lower() for w in ("loss", "error"))
     for k, (name, ys) in enumerate(results.items()):
         y = np.asarray(ys, dtype=np.float64).reshape(-1)
         if y.shape != xs.shape:
             raise ShapeError(f"plot_sweep: {name!r} has {y.size} values for {xs.size} settings")
         ax.plot(xs, y, marker="o", lw=1.5, label=name, color=f"C{k}")
-        if k == 0 and np.isfinite(y).any():
-            lower = any(w in ylabel.lower() for w in ("loss", "error"))
+        if np.isfinite(y).any():
             best = int(np.nanargmin(y) if lower else np.nanargmax(y))
-            ax.plot(xs[best], y[best], "o", ms=14, mfc="none", mec="red", mew=2)
+            ax.plot(xs[best], y[best], "o", ms=14, mfc="none", mec=f"C{k}", mew=2,
+                    label=("best of each curve" if len(results) > 1 else "best setting")
+                    if k == 0 else None)
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -217,7 +220,6 @@ def plot_sweep(
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title is not None:
         ax.set_title(title, fontsize=10)
-    if len(results) > 1:
-        ax.legend(fontsize=8)
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig

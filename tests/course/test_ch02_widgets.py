@@ -22,6 +22,7 @@ from minidl.widgets.optimizers import (
     SURFACES,
     Surface,
     optimizer_race,
+    optimizer_settings,
     optimizer_trajectory,
 )
 
@@ -109,7 +110,19 @@ def test_optimizer_race_static_is_a_figure_at_the_last_step(static):
     drawn = {line.get_gid(): line for line in ax.lines if line.get_gid()}
     assert set(drawn) == set(DEFAULT_RACERS)
     assert all(len(line.get_xdata()) == 21 for line in drawn.values())
-    assert "ravine, step 20" in ax.get_title()
+    assert ax.get_title().startswith("ravine, step 20 of 20: $f = 0.05")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("SGD (lr 0.15): f = ")
+    assert legend[1].startswith("momentum (lr 0.15, momentum 0.9): f = ")
+    assert "minimum, f = 0" in legend and "θ after step 20" in legend
+
+
+def test_optimizer_settings_name_what_the_racer_uses():
+    s = SURFACES["ravine"]
+    assert optimizer_settings(DEFAULT_RACERS["Adam"], s) == "lr 0.1"
+    nesterov = lambda p, lr: optim.SGD(p, lr=lr, momentum=0.5, nesterov=True,  # noqa: E731
+                                       weight_decay=0.01)
+    assert optimizer_settings(nesterov, s) == "lr 0.15, momentum 0.5 Nesterov, weight decay 0.01"
 
 
 def test_optimizer_race_live_redraws(live):
@@ -141,6 +154,10 @@ def test_plot_sweep_rings_the_best_setting():
                      "learning rate", "final loss")
     ring = fig.axes[0].lines[-1]
     assert ring.get_xdata()[0] == 1e-2 and ring.get_ydata()[0] == 0.2
+    fig = plot_sweep([1, 2, 3], {"a": [0.5, 0.9, 0.7], "b": [0.8, 0.6, 0.4]}, "x", "accuracy")
+    rings = [ln for ln in fig.axes[0].lines if ln.get_markersize() == 14]
+    assert [(r.get_xdata()[0], r.get_ydata()[0]) for r in rings] == [(2, 0.9), (1, 0.8)]
+    assert [r.get_markeredgecolor() for r in rings] == ["C0", "C1"]
     with pytest.raises(ValueError, match="2 values for 3"):
         plot_sweep([1, 2, 3], {"x": [1, 2]}, "a", "b")
 
