@@ -25,7 +25,6 @@ import numba
 import numpy as np
 
 from benchmarks.timing import median_time
-from minidl.kernels.cpu import conv as K
 from minidl.kernels.cpu import pool as P
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +43,14 @@ def sgemm_gflops(repeats: int) -> float:
 
 def conv_rows(ref, torch, repeats: int) -> list[tuple[str, float, float | None, float | None,
                                                       float]]:
-    """(case, minidl s, reference s, torch s, GFLOP) for conv2d forward + backward."""
+    """(case, minidl s, reference s, torch s, GFLOP) for conv2d forward + backward.
+
+    minidl and torch are timed the way a model uses them, through autograd
+    (``conv2d(x, W, b).backward(g)`` with x, W and b all requiring gradients); the
+    NumPy reference, which has no autograd, through its two kernel functions.
+    """
+    import minidl
+
     rows = []
     rng = np.random.default_rng(0)
     for name, (n, c, h, w, o, k, p) in CONV_CASES.items():
@@ -56,23 +62,24 @@ def conv_rows(ref, torch, repeats: int) -> list[tuple[str, float, float | None, 
         g = rng.standard_normal((n, o, oh, ow), dtype=np.float32)
         flop = 3 * 2 * n * o * oh * ow * c * k * k  # forward, grad x, grad W
 
-        def ours(lib=K, x=x, wt=wt, b=b, g=g, args=args):
-            lib.conv2d_forward(x, wt, b, *args)
-            lib.conv2d_backward(g, x, wt, *args, True)
+        def reference(x=x, wt=wt, b=b, g=g, args=args):
+            ref.conv2d_forward(x, wt, b, *args)
+            ref.conv2d_backward(g, x, wt, *args, True)
 
-        t_ref = median_time(lambda: ours(ref), max(1, repeats // 4)) if ref else None  # noqa: B023
-        rows.append((name, median_time(ours, repeats), t_ref,
-                     torch_conv(torch, x, wt, b, p, g, repeats) if torch else None, flop))
+        rows.append((name, autograd_conv(minidl, (x, wt, b), p, g, repeats),
+                     median_time(reference, max(1, repeats // 4)) if ref else None,
+                     autograd_conv(torch, (x, wt, b), p, g, repeats) if torch else None, flop))
     return rows
 
 
-def torch_conv(torch, x, w, b, p, g, repeats: int) -> float:
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tg = torch.tensor(g)
+def autograd_conv(lib, arrays, padding: int, g, repeats: int) -> float:
+    """Median seconds of ``lib.nn.functional.conv2d(x, W, b).backward(g)`` (minidl or torch)."""
+    tx, tw, tb = (lib.tensor(a, requires_grad=True) for a in arrays)
+    tg = lib.tensor(g)
 
     def step():
         tx.grad = tw.grad = tb.grad = None
-        torch.nn.functional.conv2d(tx, tw, tb, padding=p).backward(tg)
+        lib.nn.functional.conv2d(tx, tw, tb, padding=padding).backward(tg)
 
     return median_time(step, repeats)
 

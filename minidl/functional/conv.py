@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from minidl.autograd.function import Function, Node
+from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
 from minidl.kernels.cpu import conv as K
@@ -82,12 +83,18 @@ class Conv2d(Function):
         ctx.save_for_backward(x, weight)
         ctx.conf = (stride, padding, dilation)
         ctx.has_bias = bias is not None
-        return K.conv2d_forward(x, weight, bias, stride, padding, dilation)
+        ctx.workspace = {} if is_grad_enabled() and ctx.needs_input_grad[1] else None
+        return K.conv2d_forward(x, weight, bias, stride, padding, dilation,
+                                workspace=ctx.workspace)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         x, weight = ctx.saved_tensors
-        grad_x, grad_w, grad_b = K.conv2d_backward(grad, x, weight, *ctx.conf, ctx.has_bias)
+        grad_x, grad_w, grad_b = K.conv2d_backward(
+            grad, x, weight, *ctx.conf, ctx.has_bias,
+            needs_input_grad=ctx.needs_input_grad[0], workspace=ctx.workspace)
+        if not ctx.needs_input_grad[0]:
+            return None, grad_w, grad_b
         h, w = ctx.input_hw
         return grad_x[:, :, :h, :w], grad_w, grad_b
 

@@ -8,6 +8,12 @@ is installed (see :func:`minidl.use_exercises`) and the reference otherwise.
 A learner function that still raises ``NotImplementedError`` (an untouched stub)
 falls back to the reference. Any other exception propagates: a wrong
 implementation must be seen, never silently replaced.
+
+A slot may declare *hints*: keyword arguments that only the reference understands,
+such as ``needs_input_grad`` (skip a gradient nobody uses) or a ``workspace`` dict
+(reuse what the forward pass computed). They make the reference faster and never
+change its result, so they are dropped when a learner's function runs: the
+exercise signatures stay those of the textbook formulas.
 """
 
 from __future__ import annotations
@@ -27,14 +33,21 @@ class Slot:
     override: Callable[..., Any] | None = None
     calls_to_override: int = field(default=0, repr=False)
     fallbacks: int = field(default=0, repr=False)
+    hints: tuple[str, ...] = ()
 
 
 _SLOTS: dict[str, Slot] = {}
 
 
-def slot(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Register ``fn`` as the reference for the slot named ``fn.__name__``."""
-    entry = Slot(fn.__name__, fn)
+def slot(fn: Callable[..., Any] | None = None, *, hints: tuple[str, ...] = ()) -> Any:
+    """Register ``fn`` as the reference for the slot named ``fn.__name__``.
+
+    Use as ``@slot``, or as ``@slot(hints=("workspace",))`` to name keyword
+    arguments that only the reference receives (see the module docstring).
+    """
+    if fn is None:
+        return functools.partial(slot, hints=hints)
+    entry = Slot(fn.__name__, fn, hints=hints)
     if entry.name in _SLOTS:
         raise ValueError(f"slot {entry.name!r} is registered twice")
     _SLOTS[entry.name] = entry
@@ -44,8 +57,9 @@ def slot(fn: Callable[..., Any]) -> Callable[..., Any]:
         impl = entry.override
         if impl is None:
             return fn(*args, **kwargs)
+        learner_kwargs = {k: v for k, v in kwargs.items() if k not in entry.hints}
         try:
-            result = impl(*args, **kwargs)
+            result = impl(*args, **learner_kwargs)
         except NotImplementedError:
             entry.fallbacks += 1
             return fn(*args, **kwargs)

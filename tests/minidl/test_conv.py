@@ -59,6 +59,70 @@ def test_conv2d_same_padding_keeps_size():
         assert conv2d(x, minidl.randn(5, 3, k, k), padding="same").shape == (2, 5, 9, 8)
 
 
+def test_first_layer_skips_the_input_gradient_and_reuses_the_forward_columns(monkeypatch):
+    from minidl.kernels.cpu import conv as K
+
+    rng = np.random.default_rng(4)
+    x = minidl.tensor(rng.standard_normal((3, 2, 7, 6)))  # data: no gradient wanted
+    w = minidl.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
+    b = minidl.tensor(rng.standard_normal(4), requires_grad=True)
+    unfolds = []
+    real_unfold = K.unfold
+    monkeypatch.setattr(K, "unfold", lambda *a: unfolds.append(1) or real_unfold(*a))
+    (conv2d(x, w, b, padding=1) ** 2).sum().backward()
+    assert len(unfolds) == 1  # the backward pass reused the forward's column matrix
+    # the same gradients as the plain kernels, with dL/dx computed and discarded
+    y = K.conv2d_forward(x.data, w.data, b.data, (1, 1), (1, 1), (1, 1))
+    _, grad_w, grad_b = K.conv2d_backward(2 * y, x.data, w.data, (1, 1), (1, 1), (1, 1), True)
+    np.testing.assert_allclose(w.grad.data, grad_w, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.data, grad_b, rtol=1e-12)
+    assert K.conv2d_backward(2 * y, x.data, w.data, (1, 1), (1, 1), (1, 1), True,
+                             needs_input_grad=False)[0] is None
+
+
+def test_a_learners_conv_functions_never_see_the_reference_only_hints():
+    from minidl.kernels.cpu import conv as K
+    from minidl.kernels.slots import set_override
+
+    calls = []
+
+    def learner_forward(x, weight, bias, stride, padding, dilation):  # the exercise signature
+        calls.append("forward")
+        return K.conv2d_forward.slot.reference(x, weight, bias, stride, padding, dilation)
+
+    def learner_backward(grad, x, weight, stride, padding, dilation, has_bias):
+        calls.append("backward")
+        return K.conv2d_backward.slot.reference(grad, x, weight, stride, padding, dilation,
+                                                has_bias)
+
+    rng = np.random.default_rng(6)
+    x = minidl.tensor(rng.standard_normal((2, 1, 5, 5)))
+    w = minidl.tensor(rng.standard_normal((3, 1, 3, 3)), requires_grad=True)
+    set_override("conv2d_forward", learner_forward)
+    set_override("conv2d_backward", learner_backward)
+    try:
+        conv2d(x, w).sum().backward()  # a TypeError here would mean a hint leaked through
+    finally:
+        set_override("conv2d_forward", None)
+        set_override("conv2d_backward", None)
+    assert calls == ["forward", "backward"]
+    expected = K.conv2d_backward(np.ones((2, 3, 3, 3)), x.data, w.data, (1, 1), (0, 0),
+                                 (1, 1), False)[1]
+    np.testing.assert_allclose(w.grad.data, expected, rtol=1e-12)
+
+
+def test_retained_graph_backward_twice_gives_the_same_weight_gradient():
+    rng = np.random.default_rng(5)
+    x = minidl.tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+    w = minidl.tensor(rng.standard_normal((2, 3, 3, 3)), requires_grad=True)
+    loss = (conv2d(x, w) ** 2).sum()
+    loss.backward(retain_graph=True)  # the first backward consumes the kept columns
+    first_w, first_x = w.grad.data.copy(), x.grad.data.copy()
+    loss.backward()
+    np.testing.assert_allclose(w.grad.data, 2 * first_w, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, 2 * first_x, rtol=1e-12)
+
+
 def test_im2col_col2im_are_adjoint():
     # <im2col(x), c> = <x, col2im(c)> for every x, c: col2im is im2col's transpose
     rng = np.random.default_rng(2)

@@ -34,6 +34,42 @@ def test_max_pool_padding_never_wins():
     np.testing.assert_array_equal(out.data[0, 0], [[-1, -2], [-5, -6]])
 
 
+def first_nan_or_max(plane, kernel, stride, padding):
+    """Brute force: per window, the first NaN in row-major order, else the first maximum."""
+    h, w = plane.shape
+    size = [(n + 2 * padding - kernel) // stride + 1 for n in (h, w)]
+    out, where = np.empty(size), np.empty(size, int)
+    for oh in range(size[0]):
+        for ow in range(size[1]):
+            cells = [(i, j) for i in range(oh * stride - padding, oh * stride - padding + kernel)
+                     for j in range(ow * stride - padding, ow * stride - padding + kernel)
+                     if 0 <= i < h and 0 <= j < w]
+            nans = [c for c in cells if np.isnan(plane[c])]
+            best = nans[0] if nans else max(cells, key=lambda c: (plane[c], -cells.index(c)))
+            out[oh, ow], where[oh, ow] = plane[best], best[0] * w + best[1]
+    return out, where
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
+def test_max_pool_nan_wins_and_the_first_nan_gets_the_gradient(kernel, stride, padding):
+    plane = np.random.default_rng(7).standard_normal((6, 6))
+    plane[0, 1] = plane[1, 0] = plane[2, 3] = plane[3, 3] = np.nan
+    x = minidl.tensor(plane[None, None].copy(), requires_grad=True)
+    out = max_pool2d(x, kernel, stride=stride, padding=padding)
+    expected, where = first_nan_or_max(plane, kernel, stride, padding)
+    np.testing.assert_array_equal(out.data[0, 0], expected)  # NaN == NaN for this assert
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data[0, 0].ravel(),
+                                  np.bincount(where.ravel(), minlength=36))
+
+
+def test_max_pool_random_data_matches_a_numpy_maximum():
+    x = np.random.default_rng(3).standard_normal((3, 4, 9, 8)).astype(np.float32)
+    out = max_pool2d(minidl.tensor(x), 2)  # odd height: the last row is dropped
+    expected = x[:, :, :8, :8].reshape(3, 4, 4, 2, 4, 2).max(axis=(3, 5))
+    np.testing.assert_array_equal(out.data, expected)
+
+
 def test_avg_pool_counts_padding():
     out = avg_pool2d(X, 2, stride=2, padding=1)
     np.testing.assert_allclose(out.data[0, 0, 0], [0 / 4, (1 + 2) / 4, 3 / 4])

@@ -36,7 +36,7 @@ def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int) -> int:
     return max(1, min(n, _CHUNK_BYTES // max(rows * out_pixels * itemsize, 1)))
 
 
-@slot
+@slot(hints=("workspace",))
 def conv2d_forward(
     x: np.ndarray,
     weight: np.ndarray,
@@ -44,12 +44,18 @@ def conv2d_forward(
     stride: Pair,
     padding: Pair,
     dilation: Pair,
+    *,
+    workspace: dict | None = None,
 ) -> np.ndarray:
     """y = conv2d(x, W) + b.
 
     x: (N, C, H, W); weight: (O, C, kh, kw); bias: (O,) or None.
     Returns y: (N, O, OH, OW), OH = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1 (same for OW).
     Reference version: ``y[n] = W.reshape(O, -1) @ im2col(x)[n] + b[:, None]``.
+
+    ``workspace`` (a dict; a hint only the reference receives): when the whole batch is
+    one chunk, its column matrix is left in ``workspace["columns"]`` for
+    :func:`conv2d_backward` to reuse instead of unfolding x a second time.
     """
     n, _, h, w = x.shape
     o, _, kh, kw = weight.shape
@@ -72,10 +78,12 @@ def conv2d_forward(
             out[start:start + m] = y
         else:
             np.add(y, bias[:, None], out=out[start:start + m])
+    if workspace is not None and step == n:
+        workspace["columns"] = cols
     return out.reshape(n, o, oh, ow)
 
 
-@slot
+@slot(hints=("needs_input_grad", "workspace"))
 def conv2d_backward(
     grad: np.ndarray,
     x: np.ndarray,
@@ -84,12 +92,19 @@ def conv2d_backward(
     padding: Pair,
     dilation: Pair,
     has_bias: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    *,
+    needs_input_grad: bool = True,
+    workspace: dict | None = None,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of y = conv2d(x, W) + b given grad = dL/dy.
 
     grad: (N, O, OH, OW); x: (N, C, H, W); weight: (O, C, kh, kw).
     Returns (dL/dx (N, C, H, W), dL/dW (O, C, kh, kw), dL/db (O,) or None when
     ``has_bias`` is false). See the module docstring for the formulas.
+
+    Hints only the reference receives: ``needs_input_grad=False`` skips dL/dx (returned
+    as None; e.g. a network's first layer), and a ``workspace`` filled by
+    :func:`conv2d_forward` saves unfolding x again.
     """
     n, c, h, w = x.shape
     o, _, kh, kw = weight.shape
@@ -100,17 +115,23 @@ def conv2d_backward(
     k, pixels = w2.shape[1], out_size[0] * out_size[1]
     g = np.empty((o, n, pixels), dtype)  # dL/dy as (O, N, OH·OW): one matrix per chunk
     g[...] = grad.reshape(n, o, pixels).transpose(1, 0, 2)
-    grad_x = np.empty((n, c, h, w), dtype)
+    grad_x = np.empty((n, c, h, w), dtype) if needs_input_grad else None
     grad_w2 = np.zeros((o, k), dtype)
-    step = _chunk_size(n, k, pixels, grad_x.itemsize)
-    buf = np.empty(k * step * pixels, dtype)
+    kept = None if workspace is None else workspace.pop("columns", None)
+    if kept is not None and kept.shape == (k, n, pixels) and kept.dtype == dtype:
+        step, buf = n, kept.reshape(-1)
+    else:
+        step, kept = _chunk_size(n, k, pixels, dtype.itemsize), None
+        buf = np.empty(k * step * pixels, dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        cols = unfold(x[start:start + m], buf[:k * m * pixels].reshape(k, m, pixels), (kh, kw),
-                      stride, padding, dilation, out_size)
+        cols = buf[:k * m * pixels].reshape(k, m, pixels)
+        if kept is None:
+            unfold(x[start:start + m], cols, (kh, kw), stride, padding, dilation, out_size)
         g_chunk = g[:, start:start + m].reshape(o, m * pixels)
         grad_w2 += g_chunk @ cols.reshape(k, -1).T
-        np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
-        fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
+        if grad_x is not None:
+            np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
+            fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
     grad_b = g.sum(axis=(1, 2)) if has_bias else None
     return grad_x, grad_w2.reshape(weight.shape), grad_b
