@@ -35,12 +35,18 @@ def plot_image_grid(
     symmetric: bool = False,
     title: str | None = None,
     tile: float = 1.2,
+    shared_scale: bool = False,
 ) -> Figure:
     """K grayscale images, shape (K, H, W), in a grid of ``ncols`` columns.
 
     ``symmetric`` colours each tile with a diverging map centred at 0 (red > 0, blue < 0,
     white = 0: for filters, gradients, signed feature maps); otherwise grey levels from the
     tile's minimum (black) to its maximum (white). ``titles`` labels the tiles (K strings).
+
+    By default every tile is scaled to its own range, which shows each tile's pattern but
+    not how strong it is. ``shared_scale`` gives all tiles one colour scale (the minimum and
+    maximum over all of them; ±the largest magnitude with ``symmetric``) and adds a colour
+    bar, so brightness can be compared across tiles.
     """
     imgs = as_array(images)
     _check_ndim("plot_image_grid", "images", imgs, 3, "(K, H, W)")
@@ -53,18 +59,23 @@ def plot_image_grid(
     fig = Figure(figsize=(tile * ncols, (tile + label_room) * nrows + (0.35 if title else 0)),
                  layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    shown = None
     for idx, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if idx >= k:
             continue
         img = imgs[idx]
+        scale = imgs if shared_scale else img
         if symmetric:
-            limit = float(np.abs(img).max()) or 1.0
-            ax.imshow(img, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            limit = float(np.abs(scale).max()) or 1.0
+            shown = ax.imshow(img, cmap="RdBu_r", vmin=-limit, vmax=limit)
         else:
-            ax.imshow(img, cmap="gray")
+            low, high = float(scale.min()), float(scale.max())
+            shown = ax.imshow(img, cmap="gray", vmin=low, vmax=high if high > low else low + 1)
         if titles is not None:
             ax.set_title(titles[idx], fontsize=8)
+    if shared_scale and shown is not None:
+        fig.colorbar(shown, ax=axes, shrink=0.8, pad=0.02, aspect=15)
     if title:
         fig.suptitle(title)
     return fig
@@ -80,12 +91,16 @@ def plot_filters(weight: Any, title: str = "filters", ncols: int = 8) -> Figure:
                            symmetric=True, title=title)
 
 
-def plot_feature_maps(maps: Any, title: str = "feature maps", ncols: int = 8) -> Figure:
-    """The C channels (C, H, W) of one image's activations, one grey tile per channel."""
+def plot_feature_maps(maps: Any, title: str = "feature maps", ncols: int = 8,
+                      shared_scale: bool = False) -> Figure:
+    """The C channels (C, H, W) of one image's activations, one grey tile per channel.
+
+    Each tile is scaled to its own range unless ``shared_scale`` (see ``plot_image_grid``).
+    """
     m = as_array(maps)
     _check_ndim("plot_feature_maps", "maps", m, 3, "(C, H, W)")
     return plot_image_grid(m, [f"ch {i}" for i in range(m.shape[0])], ncols=ncols,
-                           title=title)
+                           title=title, shared_scale=shared_scale)
 
 
 def plot_saliency(image: Any, saliency: Any, title: str | None = None) -> Figure:

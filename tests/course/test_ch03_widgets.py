@@ -59,6 +59,18 @@ def test_image_grid_symmetric_colours_centre_zero():
     assert image.get_clim() == (-3.0, 3.0)
 
 
+def test_image_grid_scales_each_tile_unless_shared():
+    images = np.array([[[0.0, 1.0]], [[0.0, 4.0]]])
+    separate = plot_image_grid(images)
+    assert [ax.images[0].get_clim() for ax in separate.get_axes()] == [(0.0, 1.0), (0.0, 4.0)]
+    shared = plot_image_grid(images, shared_scale=True)
+    tiles = [ax for ax in shared.get_axes() if ax.images]
+    assert [ax.images[0].get_clim() for ax in tiles] == [(0.0, 4.0), (0.0, 4.0)]
+    assert len(shared.get_axes()) == 3  # the two tiles and one colour bar for both
+    signed = plot_image_grid(-images, symmetric=True, shared_scale=True)
+    assert signed.get_axes()[0].images[0].get_clim() == (-4.0, 4.0)
+
+
 def test_filters_one_tile_per_input_output_pair():
     fig = plot_filters(np.ones((4, 2, 3, 3)))
     titles = [ax.get_title() for ax in fig.get_axes() if ax.images]
@@ -69,6 +81,8 @@ def test_feature_maps_and_saliency_show_their_data():
     maps = np.random.default_rng(0).random((3, 4, 4))
     fig = plot_feature_maps(maps)
     np.testing.assert_array_equal(fig.get_axes()[2].images[0].get_array(), maps[2])
+    shared = plot_feature_maps(maps, shared_scale=True)
+    assert shared.get_axes()[0].images[0].get_clim() == (maps.min(), maps.max())
     sal = plot_saliency(IMAGE, -IMAGE)
     np.testing.assert_array_equal(sal.get_axes()[1].images[0].get_array(), IMAGE)  # |−x|
 
