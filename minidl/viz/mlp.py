@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from minidl.errors import ShapeError, fmt_shape
 from minidl.viz._figure import as_array, new_axes
@@ -210,9 +211,7 @@ def plot_sweep(
         ax.plot(xs, y, marker="o", lw=1.5, label=name, color=f"C{k}")
         if np.isfinite(y).any():
             best = int(np.nanargmin(y) if lower else np.nanargmax(y))
-            ax.plot(xs[best], y[best], "o", ms=14, mfc="none", mec=f"C{k}", mew=2,
-                    label=("best of each curve" if len(results) > 1 else "best setting")
-                    if k == 0 else None)
+            ax.plot(xs[best], y[best], "o", ms=14, mfc="none", mec=f"C{k}", mew=2)
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -220,6 +219,9 @@ def plot_sweep(
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if title is not None:
         ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    ring = Line2D([], [], ls="", marker="o", ms=10, mfc="none", mec="0.3", mew=2)
+    ax.legend(handles + [ring], labels + ["best of each curve" if len(results) > 1
+                                          else "best setting"], fontsize=8)
     ax.grid(alpha=0.3)
     return fig

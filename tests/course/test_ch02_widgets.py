@@ -158,6 +158,8 @@ def test_plot_sweep_rings_the_best_setting():
     rings = [ln for ln in fig.axes[0].lines if ln.get_markersize() == 14]
     assert [(r.get_xdata()[0], r.get_ydata()[0]) for r in rings] == [(2, 0.9), (1, 0.8)]
     assert [r.get_markeredgecolor() for r in rings] == ["C0", "C1"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["a", "b", "best of each curve"]
     with pytest.raises(ValueError, match="2 values for 3"):
         plot_sweep([1, 2, 3], {"x": [1, 2]}, "a", "b")
 
