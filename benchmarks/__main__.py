@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--reference MODULE] [--no-write]``."""
+"""``python -m benchmarks [--quick] [--reference MODULE ...] [--no-write]``."""
 
 from benchmarks.run import main
 

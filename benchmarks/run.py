@@ -1,6 +1,6 @@
 """The benchmark suite: minidl beside a NumPy reference and PyTorch CPU, in one process.
 
-    python -m benchmarks [--quick] [--reference MODULE] [--no-write]
+    python -m benchmarks [--quick] [--reference MODULE ...] [--no-write]
 
 Every timing is the median of repeated runs after a warm-up. PyTorch (when
 installed) gets the same number of threads as minidl's Numba pool. GFLOP/s are
@@ -11,6 +11,7 @@ go to stdout and, unless ``--no-write``, into benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import platform
@@ -25,7 +26,6 @@ import numba
 import numpy as np
 
 from benchmarks.timing import median_time
-from minidl.kernels.cpu import pool as P
 
 HERE = Path(__file__).resolve().parent
 CONV_CASES = {  # name: (N, C, H, W, O, k, padding)
@@ -41,13 +41,15 @@ def sgemm_gflops(repeats: int) -> float:
     return 2 * 2048**3 / median_time(lambda: a @ a, repeats) / 1e9
 
 
-def conv_rows(ref, torch, repeats: int) -> list[tuple[str, float, float | None, float | None,
-                                                      float]]:
-    """(case, minidl s, reference s, torch s, GFLOP) for conv2d forward + backward.
+Row = tuple[str, float, dict[str, float], float | None]  # case, minidl s, reference s, torch s
+
+
+def conv_rows(refs: dict, torch, repeats: int) -> list[tuple[Row, float]]:
+    """(row, GFLOP) per conv2d case, forward + backward.
 
     minidl and torch are timed the way a model uses them, through autograd
     (``conv2d(x, W, b).backward(g)`` with x, W and b all requiring gradients); the
-    NumPy reference, which has no autograd, through its two kernel functions.
+    NumPy references, which have no autograd, through their two kernel functions.
     """
     import minidl
 
@@ -62,48 +64,49 @@ def conv_rows(ref, torch, repeats: int) -> list[tuple[str, float, float | None, 
         g = rng.standard_normal((n, o, oh, ow), dtype=np.float32)
         flop = 3 * 2 * n * o * oh * ow * c * k * k  # forward, grad x, grad W
 
-        def reference(x=x, wt=wt, b=b, g=g, args=args):
+        def reference(ref, x=x, wt=wt, b=b, g=g, args=args):
             ref.conv2d_forward(x, wt, b, *args)
             ref.conv2d_backward(g, x, wt, *args, True)
 
-        rows.append((name, autograd_conv(minidl, (x, wt, b), p, g, repeats),
-                     median_time(reference, max(1, repeats // 4)) if ref else None,
-                     autograd_conv(torch, (x, wt, b), p, g, repeats) if torch else None, flop))
+        t_refs = {label: median_time(functools.partial(reference, ref), max(1, repeats // 4))
+                  for label, ref in refs.items()}
+        conv = functools.partial(autograd_time, "conv2d", (x, wt, b), g, repeats, padding=p)
+        rows.append(((name, conv(minidl), t_refs, conv(torch) if torch else None), flop))
     return rows
 
 
-def autograd_conv(lib, arrays, padding: int, g, repeats: int) -> float:
-    """Median seconds of ``lib.nn.functional.conv2d(x, W, b).backward(g)`` (minidl or torch)."""
-    tx, tw, tb = (lib.tensor(a, requires_grad=True) for a in arrays)
+def autograd_time(op: str, arrays, g, repeats: int, lib, **kwargs) -> float:
+    """Median seconds of ``lib.nn.functional.<op>(*tensors, **kwargs).backward(g)``.
+
+    ``lib`` is minidl or torch; every input tensor requires a gradient.
+    """
+    tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
     tg = lib.tensor(g)
+    fn = getattr(lib.nn.functional, op)
 
     def step():
-        tx.grad = tw.grad = tb.grad = None
-        lib.nn.functional.conv2d(tx, tw, tb, padding=padding).backward(tg)
+        for t in tensors:
+            t.grad = None
+        fn(*tensors, **kwargs).backward(tg)
 
     return median_time(step, repeats)
 
 
-def pool_row(ref, torch, repeats: int) -> tuple[str, float, float | None, float | None]:
+def pool_row(refs: dict, torch, repeats: int) -> Row:
+    """max-pool 2×2 forward + backward: minidl and torch through autograd, references as kernels."""
+    import minidl
+
     x = np.random.default_rng(1).standard_normal(POOL_CASE, dtype=np.float32)
     g = np.ones((POOL_CASE[0], POOL_CASE[1], 14, 14), np.float32)
-    pool = ((2, 2), (2, 2), (0, 0))
 
-    def ours(lib=P):
-        _, idx = lib.max_pool2d_forward(x, *pool)
-        lib.max_pool2d_backward(g, idx, x.shape)
+    def reference(ref):
+        _, idx = ref.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+        ref.max_pool2d_backward(g, idx, x.shape)
 
-    t_torch = None
-    if torch:
-        tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
-
-        def step():
-            tx.grad = None
-            torch.nn.functional.max_pool2d(tx, 2).backward(tg)
-
-        t_torch = median_time(step, repeats)
-    t_ref = median_time(lambda: ours(ref), repeats) if ref else None
-    return "max_pool2d 2×2, 64×16×28²", median_time(ours, repeats), t_ref, t_torch
+    t_refs = {label: median_time(functools.partial(reference, ref), repeats)
+              for label, ref in refs.items()}
+    pool = functools.partial(autograd_time, "max_pool2d", (x,), g, repeats, kernel_size=2)
+    return "max_pool2d 2×2, 64×16×28²", pool(minidl), t_refs, pool(torch) if torch else None
 
 
 def lenet(nn):
@@ -133,7 +136,7 @@ def lenet_step_fn(lib, optim, functional, batch: int = 64) -> Callable[[], objec
     return step
 
 
-def lenet_row(torch, repeats: int) -> tuple[str, float, None, float | None]:
+def lenet_row(torch, repeats: int) -> Row:
     import minidl
     from minidl import functional, optim
 
@@ -141,7 +144,7 @@ def lenet_row(torch, repeats: int) -> tuple[str, float, None, float | None]:
     t_torch = None
     if torch:
         t_torch = median_time(lenet_step_fn(torch, torch.optim, torch.nn.functional), repeats)
-    return "LeNet-5 SGD step, batch 64", t_ours, None, t_torch
+    return "LeNet-5 SGD step, batch 64", t_ours, {}, t_torch
 
 
 COLD_SCRIPT = """
@@ -186,16 +189,33 @@ def ratio(a: float | None, b: float | None) -> str:
     return "–" if a is None or b is None else f"{a / b:.2f}×"
 
 
+REFERENCES = {  # column label: module with NumPy versions of minidl's chapter-3 kernel slots
+    "course solution": "solutions.ch03_cnn",
+    "offset loops": "benchmarks.reference_numpy",
+}
+
+
+def table_row(row: Row, labels: list[str], rate: str = "") -> str:
+    name, t, t_refs, t_torch = row
+    refs = " | ".join(f"{ms(t_refs.get(label))} | {ratio(t_refs.get(label), t)}"
+                      for label in labels)
+    return f"| {name} | {ms(t)} | {ms(t_torch)} | {ratio(t, t_torch)} | {refs} | {rate} |"
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no cold start")
-    parser.add_argument("--reference", default="benchmarks.reference_numpy",
-                        help="module with the NumPy reference kernels (default: %(default)s)")
+    parser.add_argument("--reference", action="append", metavar="MODULE",
+                        help="a module with NumPy reference kernels (repeatable; default: "
+                             + ", ".join(REFERENCES.values()) + ")")
     parser.add_argument("--no-write", action="store_true", help="do not update README.md")
     args = parser.parse_args(argv)
     repeats = 5 if args.quick else 15
-    ref = importlib.import_module(args.reference) if args.reference else None
+    modules = ({label: name for label, name in REFERENCES.items()} if args.reference is None
+               else {name: name for name in args.reference})
+    refs = {label: importlib.import_module(name) for label, name in modules.items()}
+    labels = list(refs)
     try:
         import torch
 
@@ -209,21 +229,22 @@ def main(argv: list[str] | None = None) -> str:
         f"{numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)"
         + (f", PyTorch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
         + ".",
-        f"Command: `{' '.join(['python -m benchmarks'] + (argv or sys.argv[1:]))}`; "
-        f"reference: `{args.reference}`. Median of {repeats} runs after a warm-up.",
+        f"Command: `{' '.join(['python -m benchmarks'] + (argv or sys.argv[1:]))}`; references: "
+        + ", ".join(f"{label} = `{name}`" for label, name in modules.items())
+        + f". Median of {repeats} runs after a warm-up.",
         f"NumPy SGEMM (2048², float32): {peak:.1f} GFLOP/s.",
         "",
-        "| case (forward + backward) | minidl ms | reference ms | torch ms | "
-        "minidl / torch | reference / minidl | minidl GFLOP/s (% of SGEMM) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| case (forward + backward) | minidl ms | torch ms | minidl / torch | "
+        + " | ".join(f"{label} ms | {label} / minidl" for label in labels)
+        + " | minidl GFLOP/s (% of SGEMM) |",
+        "|---|" + "---:|" * (4 + 2 * len(labels)),
     ]
-    for name, t, t_ref, t_torch, flop in conv_rows(ref, torch, repeats):
-        rate = flop / t / 1e9
-        lines.append(f"| conv2d {name} | {ms(t)} | {ms(t_ref)} | {ms(t_torch)} | "
-                     f"{ratio(t, t_torch)} | {ratio(t_ref, t)} | {rate:.1f} ({rate / peak:.0%}) |")
-    for name, t, t_ref, t_torch in (pool_row(ref, torch, repeats), lenet_row(torch, repeats)):
-        lines.append(f"| {name} | {ms(t)} | {ms(t_ref)} | {ms(t_torch)} | "
-                     f"{ratio(t, t_torch)} | {ratio(t_ref, t)} | |")
+    for row, flop in conv_rows(refs, torch, repeats):
+        rate = flop / row[1] / 1e9
+        lines.append(table_row(("conv2d " + row[0],) + row[1:], labels,
+                               f"{rate:.1f} ({rate / peak:.0%})"))
+    lines += [table_row(pool_row(refs, torch, repeats), labels),
+              table_row(lenet_row(torch, repeats), labels)]
     if not args.quick:
         empty, warm = cold_start()
         lines += ["", f"Cold start (fresh process: import minidl + one LeNet step): "
