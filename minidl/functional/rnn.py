@@ -46,6 +46,11 @@ def _in_time_order(a: np.ndarray, reverse: bool) -> np.ndarray:
     return np.ascontiguousarray(a[::-1]) if reverse else a
 
 
+def _input_grad(ctx: Node, grad_x: np.ndarray | None) -> np.ndarray | None:
+    """dL/d(layer input) back in the caller's time order, or None when it needs none."""
+    return _in_time_order(grad_x, ctx.reverse) if ctx.needs_input_grad[0] else None
+
+
 def _bias_grads(has_bias: bool, grad_b_ih: np.ndarray, grad_b_hh: np.ndarray) -> tuple[Any, Any]:
     return (grad_b_ih, grad_b_hh) if has_bias else (None, None)
 
@@ -114,8 +119,8 @@ class RNNLayer(Function):
         x, h0, out, w_ih, w_hh = ctx.saved_tensors
         gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh = KR.rnn_backward(
             _in_time_order(grad_out, ctx.reverse), grad_h_n, x, h0, out, w_ih, w_hh,
-            ctx.nonlinearity)
-        return (_in_time_order(gx, ctx.reverse), gh0, gw_ih, gw_hh,
+            ctx.nonlinearity, ctx.needs_input_grad[0])
+        return (_input_grad(ctx, gx), gh0, gw_ih, gw_hh,
                 *_bias_grads(ctx.has_bias, gb_ih, gb_hh))
 
 
@@ -131,8 +136,9 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx: Node, grad_out: np.ndarray, grad_h_n: np.ndarray, grad_c_n: np.ndarray):
         gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh = KL.lstm_backward(
-            _in_time_order(grad_out, ctx.reverse), grad_h_n, grad_c_n, *ctx.saved_tensors)
-        return (_in_time_order(gx, ctx.reverse), gh0, gc0, gw_ih, gw_hh,
+            _in_time_order(grad_out, ctx.reverse), grad_h_n, grad_c_n, *ctx.saved_tensors,
+            ctx.needs_input_grad[0])
+        return (_input_grad(ctx, gx), gh0, gc0, gw_ih, gw_hh,
                 *_bias_grads(ctx.has_bias, gb_ih, gb_hh))
 
 
@@ -148,8 +154,9 @@ class GRULayer(Function):
     @staticmethod
     def backward(ctx: Node, grad_out: np.ndarray, grad_h_n: np.ndarray):
         gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh = KG.gru_backward(
-            _in_time_order(grad_out, ctx.reverse), grad_h_n, *ctx.saved_tensors)
-        return (_in_time_order(gx, ctx.reverse), gh0, gw_ih, gw_hh,
+            _in_time_order(grad_out, ctx.reverse), grad_h_n, *ctx.saved_tensors,
+            ctx.needs_input_grad[0])
+        return (_input_grad(ctx, gx), gh0, gw_ih, gw_hh,
                 *_bias_grads(ctx.has_bias, gb_ih, gb_hh))
 
 

@@ -132,6 +132,22 @@ def test_non_contiguous_input_gradcheck():
     assert minidl.gradcheck(lambda t, *_: flat(model(t.permute(0, 2, 1))), x, *model.parameters())
 
 
+@pytest.mark.parametrize("kind", sorted(STACKS))
+def test_data_input_gets_no_gradient_and_the_weights_the_same_one(kind):
+    """Input that needs no gradient (data): BPTT skips dL/dx, the weight gradients are equal."""
+    grads = []
+    for needs_x in (True, False):
+        minidl.manual_seed(8)
+        model = STACKS[kind](3, 4, num_layers=2, bidirectional=True).double()
+        x = minidl.tensor(np.random.default_rng(9).uniform(-1, 1, (5, 2, 3)),
+                          requires_grad=needs_x)
+        (model(x)[0] ** 2).sum().backward()
+        assert (x.grad is None) != needs_x
+        grads.append([p.grad.data for p in model.parameters()])
+    for with_x, without_x in zip(*grads, strict=True):
+        np.testing.assert_allclose(without_x, with_x, rtol=1e-12, atol=1e-15)
+
+
 # -- hand-computed values ----------------------------------------------------------------------
 
 

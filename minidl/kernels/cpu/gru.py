@@ -34,38 +34,43 @@ from minidl.kernels.cpu.rnn import (
 from minidl.kernels.slots import slot
 
 
+# Each Numba pass loops over one batch row at a time through 1-D views of the gate
+# blocks (``row[:H]``, ``row[H:2H]``, …), which LLVM vectorises; indexed as
+# ``gates[n, 2·H + j]`` the same loops stayed scalar (see kernels/cpu/lstm.py).
 @numba.njit(cache=True)
 def _gate_args(gi, gh, gates):  # pragma: no cover - compiled
     """gates[:, :2H] = ½(gi + gh)[:, :2H]: the tanh arguments of r, z (σ(x) = ½ + ½·tanh(x/2))."""
-    rows, four_hidden = gates.shape
-    for n in range(rows):
-        for k in range(four_hidden // 2):
-            gates[n, k] = 0.5 * (gi[n, k] + gh[n, k])
+    half = gates.shape[1] // 2
+    for n in range(gates.shape[0]):
+        a, b, out = gi[n], gh[n], gates[n]
+        for k in range(half):
+            out[k] = 0.5 * (a[k] + b[k])
 
 
 @numba.njit(cache=True)
 def _candidate_args(gi, gh, gates):  # pragma: no cover - compiled
     """From tanh(½·…) in gates[:, :2H]: r and z, gh_n, and the argument gi_n + r ⊙ gh_n of n."""
-    rows, four_hidden = gates.shape
-    hidden = four_hidden // 4
-    for n in range(rows):
+    hidden = gates.shape[1] // 4
+    for n in range(gates.shape[0]):
+        row, gi_n, gh_n = gates[n], gi[n, 2 * hidden:], gh[n, 2 * hidden:]
+        r, z, cand, hn = (row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden],
+                          row[3 * hidden:])
         for j in range(hidden):
-            r = 0.5 + 0.5 * gates[n, j]
-            gates[n, j] = r
-            gates[n, hidden + j] = 0.5 + 0.5 * gates[n, hidden + j]
-            hn = gh[n, 2 * hidden + j]
-            gates[n, 3 * hidden + j] = hn
-            gates[n, 2 * hidden + j] = gi[n, 2 * hidden + j] + r * hn
+            r[j] = 0.5 + 0.5 * r[j]
+            z[j] = 0.5 + 0.5 * z[j]
+            hn[j] = gh_n[j]
+            cand[j] = gi_n[j] + r[j] * gh_n[j]
 
 
 @numba.njit(cache=True)
 def _blend(gates, h, h_new):  # pragma: no cover - compiled
     """h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)."""
-    rows, hidden = h.shape
-    for n in range(rows):
+    hidden = h.shape[1]
+    for n in range(h.shape[0]):
+        z, cand = gates[n, hidden:2 * hidden], gates[n, 2 * hidden:3 * hidden]
+        h_row, out = h[n], h_new[n]
         for j in range(hidden):
-            cand = gates[n, 2 * hidden + j]
-            h_new[n, j] = cand + gates[n, hidden + j] * (h[n, j] - cand)
+            out[j] = cand[j] + z[j] * (h_row[j] - cand[j])
 
 
 def _step_forward(gi, gh, h, gates, h_new):  # noqa: ANN001, ANN202
@@ -86,24 +91,23 @@ def _step_forward(gi, gh, h, gates, h_new):  # noqa: ANN001, ANN202
 @numba.njit(cache=True)
 def _gates_backward(grad_h_new, h, gates, grad_gi, grad_gh, grad_h):  # pragma: no cover
     """dL/dh' (N, H) → dL/dgi, dL/dgh (N, 3H) and the direct part z ⊙ dL/dh' of dL/dh."""
-    rows, hidden = h.shape
-    for n in range(rows):
+    hidden = h.shape[1]
+    for n in range(h.shape[0]):
+        row, gi, gh = gates[n], grad_gi[n], grad_gh[n]
+        r, z, cand, hn = (row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden],
+                          row[3 * hidden:])
+        dh, h_row, out = grad_h_new[n], h[n], grad_h[n]
         for j in range(hidden):
-            r = gates[n, j]
-            z = gates[n, hidden + j]
-            cand = gates[n, 2 * hidden + j]
-            hn = gates[n, 3 * hidden + j]
-            dh = grad_h_new[n, j]
-            d_cand = dh * (1.0 - z) * (1.0 - cand * cand)
-            d_z = dh * (h[n, j] - cand) * z * (1.0 - z)
-            d_r = d_cand * hn * r * (1.0 - r)
-            grad_gi[n, j] = d_r
-            grad_gi[n, hidden + j] = d_z
-            grad_gi[n, 2 * hidden + j] = d_cand
-            grad_gh[n, j] = d_r
-            grad_gh[n, hidden + j] = d_z
-            grad_gh[n, 2 * hidden + j] = d_cand * r
-            grad_h[n, j] = dh * z
+            d_cand = dh[j] * (1.0 - z[j]) * (1.0 - cand[j] * cand[j])
+            d_z = dh[j] * (h_row[j] - cand[j]) * z[j] * (1.0 - z[j])
+            d_r = d_cand * hn[j] * r[j] * (1.0 - r[j])
+            gi[j] = d_r
+            gi[hidden + j] = d_z
+            gi[2 * hidden + j] = d_cand
+            gh[j] = d_r
+            gh[hidden + j] = d_z
+            gh[2 * hidden + j] = d_cand * r[j]
+            out[j] = dh[j] * z[j]
 
 
 @slot
@@ -199,11 +203,13 @@ def gru_backward(
     gates: np.ndarray,
     w_ih: np.ndarray,
     w_hh: np.ndarray,
-) -> tuple[np.ndarray, ...]:
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, ...]:
     """Backpropagation through time for :func:`gru_forward`.
 
     grad_output (L, N, H), grad_h_n (N, H). Returns (grad_x (L, N, I), grad_h0 (N, H),
-    grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh).
+    grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh); grad_x may be None when
+    ``needs_input_grad`` is false (the input is data).
     """
     h_prev = previous_states(h0, output)
     dh = grad_h_n
@@ -220,4 +226,5 @@ def gru_backward(
     for t in reversed(range(x.shape[0])):
         _, _, dh = _step_backward(grad_output[t] + dh, h_prev[t], gates[t], grad_gi[t], grad_gh[t])
         dh += grad_gh[t] @ w_hh
-    return (linear_rows(grad_gi, w_ih.T, None), dh, *weight_grads(grad_gi, grad_gh, x, h_prev))
+    grad_x = linear_rows(grad_gi, w_ih.T, None) if needs_input_grad else None
+    return (grad_x, dh, *weight_grads(grad_gi, grad_gh, x, h_prev))

@@ -178,11 +178,13 @@ def rnn_backward(
     w_ih: np.ndarray,
     w_hh: np.ndarray,
     nonlinearity: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    needs_input_grad: bool = True,
+) -> tuple[np.ndarray | None, ...]:
     """Backpropagation through time for :func:`rnn_forward`.
 
     grad_output (L, N, H) = dL/d output, grad_h_n (N, H) = dL/dh_n (which is output[-1]).
-    Returns (grad_x (L, N, I), grad_h0 (N, H), grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh).
+    Returns (grad_x (L, N, I), grad_h0 (N, H), grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh);
+    grad_x may be None when ``needs_input_grad`` is false (the input is data).
     """
     h_prev = previous_states(h0, output)
     dh = grad_h_n
@@ -198,4 +200,5 @@ def rnn_backward(
     for t in reversed(range(x.shape[0])):
         grad_pre[t] = _activation_grad(grad_output[t] + dh, output[t], nonlinearity)
         dh = grad_pre[t] @ w_hh
-    return (linear_rows(grad_pre, w_ih.T, None), dh, *weight_grads(grad_pre, grad_pre, x, h_prev))
+    grad_x = linear_rows(grad_pre, w_ih.T, None) if needs_input_grad else None
+    return (grad_x, dh, *weight_grads(grad_pre, grad_pre, x, h_prev))
