@@ -7,6 +7,7 @@ the rest of :mod:`minidl.viz`.
 ``draw_unrolled_rnn``          the recurrent loop, folded and unrolled over T steps
 ``plot_gradient_norms``        ‖∂L/∂h_t‖ against t, one curve per model (log scale)
 ``plot_forecast``              a series, one-step predictions and a free-running rollout
+``plot_loss_curves``           per-step training losses of several models, smoothed
 ``plot_gate_activity``         a gate's activations (units × time) under the characters read
 =============================  ==============================================================
 """
@@ -102,24 +103,81 @@ def plot_gradient_norms(norms: Mapping[str, Any], ax: Axes | None = None, log: b
 
 def plot_forecast(series: Any, predicted: Any, start: int, rollout: Any = None,
                   rollout_start: int | None = None, ax: Axes | None = None,
-                  title: str = "forecast") -> Figure:
-    """The true ``series`` (T,), one-step-ahead ``predicted`` values placed from index
-    ``start`` on, and optionally a free-running ``rollout`` from ``rollout_start`` (the model
-    fed its own predictions), with a marker where the rollout begins."""
-    fig, ax = new_axes(ax, figsize=(9.0, 3.4))
+                  title: str = "forecast", t0: int = 0, clean: Any = None,
+                  train_end: int | None = None, window: int | None = None) -> Figure:
+    """A forecast against the truth, on an axis of time steps.
+
+    ``series`` (T,) is the measured signal and ``series[i]`` is time step ``t0 + i``.
+    ``predicted`` holds one-step-ahead predictions for ``series[start:]`` (each made from
+    the true values before it); ``rollout`` a free-running forecast from ``series`` index
+    ``rollout_start`` (default ``start``) on, each value predicted from the model's own
+    previous predictions. Optional: ``clean`` (T,) the noise-free signal, ``train_end`` a
+    time step before which the data were used for training (shaded grey), and ``window``,
+    the number of true values the rollout starts from (shaded red). The legend sits below
+    the axes and names every curve and shading.
+    """
+    fig, ax = new_axes(ax, figsize=(9.0, 4.0))
     series, predicted = as_array(series).ravel(), as_array(predicted).ravel()
-    t = np.arange(len(series))
-    ax.plot(t, series, color="0.6", lw=1, label="truth (noisy)")
-    ax.plot(np.arange(start, start + len(predicted)), predicted, color="tab:blue", lw=1.6,
-            label="one step ahead")
+    t = t0 + np.arange(len(series))
+    if train_end is not None:
+        ax.axvspan(t[0], train_end, color="0.9", lw=0, label=f"training data (t < {train_end})")
+    ax.plot(t, series, color="0.55", lw=1, label="measured signal (noisy)")
+    if clean is not None:
+        clean = as_array(clean).ravel()
+        if clean.shape != series.shape:
+            raise ShapeError(f"plot_forecast: expected clean {fmt_shape(series.shape)} like "
+                             f"the series, got {fmt_shape(clean.shape)}")
+        ax.plot(t, clean, color="k", ls=":", lw=1.2, label="clean signal")
+    ax.plot(t0 + np.arange(start, start + len(predicted)), predicted, color="tab:blue",
+            lw=1.5, label="one step ahead (from the true past)")
     if rollout is not None:
         rollout = as_array(rollout).ravel()
-        begin = start if rollout_start is None else rollout_start
-        ax.plot(np.arange(begin, begin + len(rollout)), rollout, color="tab:red", lw=1.8,
-                label=f"rollout ({len(rollout)} steps, own predictions)")
-        ax.axvline(begin, color="tab:red", ls=":", lw=1)
-    ax.set(xlabel="t", ylabel="value", title=title)
-    ax.legend(loc="upper left", fontsize=9, ncols=3)
+        begin = t0 + (start if rollout_start is None else rollout_start)
+        if window:
+            ax.axvspan(begin - window, begin, facecolor="none", edgecolor="tab:red", alpha=0.4,
+                       hatch="///", lw=0, label=f"the {window} true values the rollout starts from")
+        ax.plot(np.arange(begin, begin + len(rollout)), rollout, color="tab:red", lw=2.2,
+                label=f"rollout: {len(rollout)} steps from t = {begin}, fed its own predictions")
+        ax.axvline(begin, color="tab:red", ls="--", lw=1)
+    ax.set(xlabel="time step t", ylabel="value", title=title, xlim=(t[0], t[-1]))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8.5, ncols=2,
+              frameon=False)
+    return fig
+
+
+def plot_loss_curves(curves: Mapping[str, Any], smooth: int = 1, baseline: float | None = None,
+                     baseline_label: str = "baseline", logy: bool = False,
+                     ax: Axes | None = None, title: str = "training loss",
+                     ylabel: str = "loss") -> Figure:
+    """Per-step training losses, one line per model (no markers), against the step number.
+
+    ``curves`` maps a label to the losses of steps 1 … S. With ``smooth`` > 1 each line is a
+    trailing moving average: the value drawn at step s is the mean of steps s − smooth + 1 … s
+    (so lines start at step ``smooth``). ``baseline`` adds a grey horizontal reference line.
+    Lines differ in colour and in dash pattern, so overlapping ones stay distinguishable.
+    """
+    if smooth < 1:
+        raise ValueError(f"plot_loss_curves: smooth must be ≥ 1, got {smooth}")
+    fig, ax = new_axes(ax, figsize=(6.0, 3.6))
+    if baseline is not None:
+        ax.axhline(baseline, color="0.45", ls=(0, (1, 1.5)), lw=1.5, label=baseline_label,
+                   zorder=1)
+    styles = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
+    for k, (label, values) in enumerate(curves.items()):
+        values = as_array(values).astype(np.float64).ravel()
+        if len(values) < smooth:
+            raise ShapeError(f"plot_loss_curves: {label!r} has {len(values)} steps, fewer than "
+                             f"smooth={smooth}")
+        averaged = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(smooth, len(values) + 1), averaged, lw=1.8,
+                ls=styles[k % len(styles)], label=label, zorder=2 + k)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel="training step", ylabel=ylabel if smooth == 1 else
+           f"{ylabel} (mean of the last {smooth} steps)", title=title)
+    ax.title.set_fontsize(10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return fig
 
 

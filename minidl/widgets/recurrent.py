@@ -178,6 +178,8 @@ def temperature_sampler(sample: Callable[[float], Sequence[str]], temperature: f
 
     def draw(temperature: float) -> None:
         lines = list(sample(temperature))
+        # Room for the two columns of lines (about 0.19 in per line) and the title.
+        fig.set_figheight(max(1.5, 0.19 * ((len(lines) + 1) // 2) + 0.5))
         ax.clear()
         ax.axis("off")
         ax.set_title(f"temperature T = {temperature:g}"

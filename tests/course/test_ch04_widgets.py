@@ -14,6 +14,7 @@ from minidl.viz.sequences import (
     plot_forecast,
     plot_gate_activity,
     plot_gradient_norms,
+    plot_loss_curves,
 )
 from minidl.widgets.recurrent import (
     GATE_NAMES,
@@ -136,3 +137,40 @@ def test_plots_return_figures_and_validate():
     assert isinstance(plot_gate_activity(np.zeros((3, 2)), ["a", "b", " "]), Figure)
     with pytest.raises(ShapeError):
         plot_gate_activity(np.zeros((3, 2)), ["a"])
+
+
+def test_forecast_puts_every_curve_at_its_time_steps():
+    series = np.arange(10.0)
+    fig = plot_forecast(series, 10 + np.arange(4.0), start=6, rollout=20 + np.arange(3.0),
+                        rollout_start=6, t0=100, clean=series / 2, train_end=106, window=2)
+    ax = fig.axes[0]
+    by_label = {line.get_label(): line for line in ax.lines}
+    np.testing.assert_array_equal(by_label["measured signal (noisy)"].get_xdata(),
+                                  np.arange(100, 110))
+    np.testing.assert_array_equal(by_label["clean signal"].get_ydata(), series / 2)
+    np.testing.assert_array_equal(
+        by_label["one step ahead (from the true past)"].get_xdata(), [106, 107, 108, 109])
+    rollout = next(line for label, line in by_label.items() if label.startswith("rollout"))
+    assert rollout.get_label().startswith("rollout: 3 steps from t = 106")
+    np.testing.assert_array_equal(rollout.get_xdata(), [106, 107, 108])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "training data (t < 106)" in legend
+    assert "the 2 true values the rollout starts from" in legend
+    assert ax.get_xlabel() == "time step t" and ax.get_xlim() == (100, 109)
+    with pytest.raises(ShapeError, match="clean"):
+        plot_forecast(series, series, start=0, clean=np.zeros(3))
+
+
+def test_loss_curves_average_the_last_steps_and_draw_a_baseline():
+    fig = plot_loss_curves({"a": [4.0, 2.0, 0.0, 2.0], "b": np.ones(4)}, smooth=2,
+                           baseline=1.5, baseline_label="guess")
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.lines}
+    np.testing.assert_array_equal(lines["a"].get_xdata(), [2, 3, 4])   # steps 2 … 4
+    np.testing.assert_array_equal(lines["a"].get_ydata(), [3.0, 1.0, 1.0])
+    assert lines["a"].get_linestyle() != lines["b"].get_linestyle()
+    assert lines["a"].get_marker() in ("None", "", None)
+    np.testing.assert_array_equal(lines["guess"].get_ydata(), [1.5, 1.5])
+    assert ax.get_ylabel() == "loss (mean of the last 2 steps)"
+    with pytest.raises(ShapeError, match="fewer than smooth=5"):
+        plot_loss_curves({"a": [1.0, 2.0]}, smooth=5)
