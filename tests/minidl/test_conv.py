@@ -123,6 +123,22 @@ def test_retained_graph_backward_twice_gives_the_same_weight_gradient():
     np.testing.assert_allclose(x.grad.data, 2 * first_x, rtol=1e-12)
 
 
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (1, 2, 1), (2, 1, 2)])
+def test_parallel_and_serial_kernels_agree(monkeypatch, stride, padding, dilation):
+    """unfold/fold pick a parallel or a serial compilation by size: both give the same."""
+    from minidl.kernels.cpu import im2col as M
+
+    x = np.random.default_rng(10).standard_normal((3, 2, 9, 8))
+    args = ((3, 3), (stride, stride), (padding, padding), (dilation, dilation))
+    results = []
+    for threshold in (0, 10**12):  # everything parallel, everything serial
+        monkeypatch.setattr(M, "PARALLEL_MIN_ELEMENTS", threshold)
+        cols = M.im2col(x, *args)
+        results.append((cols, M.col2im(cols * 2.0, x.shape, *args)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 def test_im2col_col2im_are_adjoint():
     # <im2col(x), c> = <x, col2im(c)> for every x, c: col2im is im2col's transpose
     rng = np.random.default_rng(2)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from minidl.kernels.cpu import _threads  # noqa: F401  (sets Numba's thread pool)
+from minidl.kernels.cpu._threads import PARALLEL_MIN_ELEMENTS, serial_twin
 from minidl.kernels.slots import slot
 
 Pair = tuple[int, int]
@@ -100,17 +100,22 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
             out[n, c] = plane[ph:ph + height, pw:pw + width]
 
 
+_unfold_serial, _fold_serial = serial_twin(_unfold), serial_twin(_fold)
+
+
 def unfold(x: np.ndarray, cols: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
            dilation: Pair, out_size: Pair) -> np.ndarray:
     """Write im2col of x (N, C, H, W) into ``cols`` indexed [C·kh·kw, N, OH·OW]; returns cols."""
-    _unfold(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size)
+    kernel = _unfold if cols.size >= PARALLEL_MIN_ELEMENTS else _unfold_serial
+    kernel(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size)
     return cols
 
 
 def fold(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair,
          dilation: Pair, out_size: Pair) -> np.ndarray:
     """Write col2im of ``cols`` indexed [C·kh·kw, N, OH·OW] into out (N, C, H, W); returns out."""
-    _fold(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size)
+    kernel = _fold if cols.size >= PARALLEL_MIN_ELEMENTS else _fold_serial
+    kernel(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size)
     return out
 
 

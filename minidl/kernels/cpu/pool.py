@@ -1,18 +1,19 @@
 """2-D pooling: max, average and adaptive average, forward and backward.
 
-All work on x (N, C, H, W), one (n, c) plane per parallel task. A window at
-output (oh, ow) covers input rows oh·sh − ph … oh·sh − ph + kh − 1 (and the
-same for columns); positions on the padding are skipped by max pooling and
-count as zeros for average pooling (PyTorch's ``count_include_pad=True``).
+All work on x (N, C, H, W), one (n, c) plane at a time, on one thread: compiled with
+Numba's ``parallel=True`` the max-pool kernels measured 2–7× slower on LeNet's activations
+(starting the thread pool costs more than a pass over a megabyte) and no faster on
+64×64×28² (backward 2× slower). A window at output (oh, ow) covers input rows
+oh·sh − ph … oh·sh − ph + kh − 1 (and the same for columns); positions on the padding are
+skipped by max pooling and count as zeros for average pooling (``count_include_pad=True``).
 Output size: OH = ⌊(H + 2·ph − kh) / sh⌋ + 1.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from minidl.kernels.cpu import _threads  # noqa: F401  (sets Numba's thread pool)
 from minidl.kernels.cpu.im2col import Pair, conv_output_size
 from minidl.kernels.slots import slot
 
@@ -40,12 +41,12 @@ def _keep_larger(v, at, best, arg):  # pragma: no cover - compiled
 # bitwise OR and only then (rarely) look for the winning NaN; the 2×2, stride-2 case
 # (LeNet, VGG) is unrolled. Measured on a (64, 6, 28, 28) batch, one thread:
 # 1.43 ms → 0.63 ms (general) and 0.11 ms (2×2).
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _max_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover - compiled
     n_img, chans, height, width = x.shape
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     idx = np.empty((n_img, chans, oh_size, ow_size), np.int64)
-    for task in prange(n_img * chans):
+    for task in range(n_img * chans):
         n, c = task // chans, task % chans
         plane = x[n, c]
         for oh in range(oh_size):
@@ -66,14 +67,14 @@ def _max_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover 
     return out, idx
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _max_pool_2x2(x):  # pragma: no cover - compiled
     """_max_pool for kernel 2, stride 2, no padding, with the window unrolled."""
     n_img, chans, height, width = x.shape
     oh_size, ow_size = height // 2, width // 2
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     idx = np.empty((n_img, chans, oh_size, ow_size), np.int64)
-    for task in prange(n_img * chans):
+    for task in range(n_img * chans):
         n, c = task // chans, task % chans
         plane = x[n, c]
         for oh in range(oh_size):
@@ -93,11 +94,11 @@ def _max_pool_2x2(x):  # pragma: no cover - compiled
     return out, idx
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _max_pool_backward(grad, idx, height, width):  # pragma: no cover - compiled
     n_img, chans, oh_size, ow_size = grad.shape
     out = np.zeros((n_img, chans, height * width), grad.dtype)
-    for task in prange(n_img * chans):
+    for task in range(n_img * chans):
         n, c = task // chans, task % chans
         for oh in range(oh_size):
             for ow in range(ow_size):
@@ -137,12 +138,12 @@ def max_pool2d_backward(
     return _max_pool_backward(np.ascontiguousarray(grad), indices, input_shape[2], input_shape[3])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _avg_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover - compiled
     n_img, chans, height, width = x.shape
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     scale = 1.0 / (kh * kw)
-    for task in prange(n_img * chans):
+    for task in range(n_img * chans):
         n, c = task // chans, task % chans
         for oh in range(oh_size):
             h0 = oh * sh - ph
@@ -156,12 +157,12 @@ def _avg_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover 
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _avg_pool_backward(grad, height, width, kh, kw, sh, sw, ph, pw):  # pragma: no cover
     n_img, chans, oh_size, ow_size = grad.shape
     out = np.zeros((n_img, chans, height, width), grad.dtype)
     scale = 1.0 / (kh * kw)
-    for task in prange(n_img * chans):
+    for task in range(n_img * chans):
         n, c = task // chans, task % chans
         for oh in range(oh_size):
             h0 = oh * sh - ph
