@@ -12,9 +12,9 @@ threads (BLAS, Numba and PyTorch's intra-op pool, set at run time for each count
   windows of 64 characters with next-character targets), shuffled batches of 32 (the
   incomplete last batch is dropped).
 
-Each time is the median of ``--repeats`` calls (LSTM step: steps; char model: whole
-epochs) after warm-up; each framework's calls run back to back (see benchmarks.timing for
-why not in turns).
+Each time is the fastest of 3 block medians of ``--repeats`` calls (LSTM step: steps;
+char model: whole epochs), each block after warm-up; each framework's calls run back to
+back (see benchmarks.timing for both choices).
 The target is a minidl / PyTorch ratio within 2× per training step. ``--write`` puts the
 table into benchmarks/README.md. On a shared machine the numbers are noisy: check the
 load average printed with them, rerun, and compare ratios rather than absolute times.
@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> str:
         f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
         f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
         f"Command: `{' '.join(['python -m benchmarks.rnn'] + (argv or sys.argv[1:]))}`. "
-        f"Median of {args.repeats} steps / {max(3, args.repeats // 3)} epochs after "
-        f"{args.warmup} warm-up, each framework's calls back to back.",
+        f"Fastest of 3 block medians of {args.repeats} steps / {max(3, args.repeats // 3)} "
+        f"epochs, each after {args.warmup} warm-up; each framework's calls back to back.",
         "",
         "| case (training) | threads | minidl ms | torch ms | minidl / torch | target 2× |",
         "|---|---:|---:|---:|---:|:---:|",

@@ -2,10 +2,10 @@
 
     python -m benchmarks [--quick] [--reference MODULE ...] [--no-write]
 
-Every timing is the median of repeated runs after a warm-up. PyTorch (when
-installed) gets the same number of threads as minidl's Numba pool. GFLOP/s are
-compared with the machine's measured NumPy SGEMM rate (2048², float32). Results
-go to stdout and, unless ``--no-write``, into benchmarks/README.md.
+Every timing is the fastest of 3 block medians of repeated runs, each block after a warm-up
+(see benchmarks.timing). PyTorch (when installed) gets the same number of threads as
+minidl's Numba pool. GFLOP/s are compared with the machine's measured NumPy SGEMM rate
+(2048², float32). Results go to stdout and, unless ``--no-write``, into benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -257,7 +257,10 @@ def main(argv: list[str] | None = None) -> str:
     except ImportError:
         torch = None
 
-    peak = sgemm_gflops(repeats)
+    convs = conv_rows(refs, torch, repeats)
+    others = [pool_row(refs, torch, repeats), lenet_row(torch, repeats),
+              lenet_epoch_row(torch, repeats)]
+    peak = sgemm_gflops(repeats)  # last: seconds of full-machine GEMMs slowed what came next
     lines = [
         f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
         f"{numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)"
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> str:
         + ".",
         f"Command: `{' '.join(['python -m benchmarks'] + (argv or sys.argv[1:]))}`; references: "
         + ", ".join(f"{label} = `{name}`" for label, name in modules.items())
-        + f". Median of {repeats} runs after a warm-up.",
+        + f". Fastest of 3 block medians of {repeats} runs, each after a warm-up.",
         f"NumPy SGEMM (2048², float32): {peak:.1f} GFLOP/s.",
         "",
         "| case (forward + backward) | minidl ms | torch ms | minidl / torch | "
@@ -273,13 +276,11 @@ def main(argv: list[str] | None = None) -> str:
         + " | minidl GFLOP/s (% of SGEMM) |",
         "|---|" + "---:|" * (4 + 2 * len(labels)),
     ]
-    for row, flop in conv_rows(refs, torch, repeats):
+    for row, flop in convs:
         rate = flop / row[1] / 1e9
         lines.append(table_row(("conv2d " + row[0],) + row[1:], labels,
                                f"{rate:.1f} ({rate / peak:.0%})"))
-    lines += [table_row(row, labels) for row in (pool_row(refs, torch, repeats),
-                                                 lenet_row(torch, repeats),
-                                                 lenet_epoch_row(torch, repeats))]
+    lines += [table_row(row, labels) for row in others]
     if not args.quick:
         empty, warm = cold_start()
         lines += ["", f"Cold start (fresh process: import minidl + one LeNet step): "
