@@ -1,9 +1,16 @@
-"""The per-epoch progress bar of ``fit``: ``tqdm.auto`` (a widget in Jupyter, text in a
-terminal), or a silent stand-in when ``progress=False``."""
+"""The per-epoch progress bar of ``fit``: a tqdm widget in JupyterLab, text anywhere else
+(:func:`minidl.frontend.widget_mode`), or a silent stand-in when ``progress=False``.
+
+Text, not a widget, when no frontend is attached: a notebook executed headless (nbval,
+nbconvert) would otherwise store a widget view that no one ever updates, frozen at 0 %,
+and its state in the notebook's metadata.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from minidl.frontend import widget_mode
 
 
 class _Silent:
@@ -23,7 +30,10 @@ def epoch_bar(epoch: int, epochs: int, total: int | None, enabled: bool) -> Any:
     """A bar for 1-based ``epoch`` of ``epochs`` with ``total`` steps (None if unknown)."""
     if not enabled:
         return _Silent()
-    from tqdm.auto import tqdm
+    if widget_mode() == "live":
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     width = len(str(epochs))
     return tqdm(total=total, desc=f"Epoch {epoch:>{width}}/{epochs}", unit="batch",

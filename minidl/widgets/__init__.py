@@ -24,8 +24,8 @@ ipywidgets is imported only when a demo goes live, so static mode never needs it
 ==========================  ===============================================================
 """
 
+from minidl.frontend import MODE_ENV, widget_mode
 from minidl.widgets.controls import Choice, Player, Slider, interactive_figure
-from minidl.widgets.mode import MODE_ENV, widget_mode
 from minidl.widgets.perceptron import boundary_explorer, perceptron_player, trace_perceptron
 
 __all__ = [

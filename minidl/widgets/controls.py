@@ -16,7 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from minidl.widgets.mode import widget_mode
+from minidl.frontend import widget_mode
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from minidl.errors import ShapeError, fmt_shape
+from minidl.frontend import widget_mode
 from minidl.kernels.cpu.conv import conv2d_forward
 from minidl.viz._figure import as_array
 from minidl.viz.cnn import plot_conv_geometry
 from minidl.widgets.controls import Slider, figure_png, interactive_figure
-from minidl.widgets.mode import widget_mode
 
 #: Named 3×3 kernels. Sobel kernels respond to intensity changes across x (vertical edges)
 #: or across y (horizontal edges); a box or Gaussian kernel averages (blurs); "sharpen"

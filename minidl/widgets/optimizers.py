@@ -17,10 +17,10 @@ from matplotlib.lines import Line2D
 
 from minidl import optim
 from minidl.autograd.grad_mode import no_grad
+from minidl.frontend import widget_mode
 from minidl.tensor import Tensor
 from minidl.viz.mlp import plot_loss_surface
 from minidl.widgets.controls import Choice, Player, interactive_figure
-from minidl.widgets.mode import widget_mode
 
 #: ``factory(params, sgd_lr)`` builds an optimizer for a list of parameters; ``sgd_lr`` is
 #: the surface's learning rate for plain gradient descent (adaptive methods may ignore it).

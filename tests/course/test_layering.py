@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "minidl"
 
 LAYERS = {
-    "errors": 0, "device": 0, "random": 0,
+    "errors": 0, "device": 0, "random": 0, "frontend": 0,
     "kernels": 1,
     "autograd": 2, "tensor": 2, "ops": 2,
     "functional": 3,

@@ -500,3 +500,23 @@ def test_history_plot_on_given_axis():
     assert [ln.get_label() for ln in ax.get_lines()] == ["training"]
     with pytest.raises(KeyError, match="no key 'mae'"):
         h.plot(metrics=["mae"], ax=ax)
+
+
+@pytest.mark.parametrize("mode, widget", [("live", True), ("static", False)])
+def test_progress_bar_is_a_widget_only_with_a_frontend(monkeypatch, mode, widget):
+    """Headless notebook runs (nbval) must not store frozen widget bars: text bars there."""
+    import tqdm.auto
+
+    from minidl.train.progress import epoch_bar
+
+    class WidgetBar:  # stands in for tqdm.auto's notebook bar
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", WidgetBar)
+    monkeypatch.setenv("MINIDL_WIDGETS", mode)
+    bar = epoch_bar(2, 10, total=5, enabled=True)
+    assert isinstance(bar, WidgetBar) == widget
+    assert (bar.kwargs["desc"] if widget else bar.desc) == "Epoch  2/10"
+    if not widget:
+        bar.close()

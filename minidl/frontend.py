@@ -1,6 +1,12 @@
-"""Live or static: whether demos render as ipywidgets or as a static figure.
+"""Is a Jupyter frontend attached? Live or static: ipywidgets and widget progress bars,
+or static figures and text.
 
-See the package docstring of :mod:`minidl.widgets` for the rule.
+The rule (also in the package docstring of :mod:`minidl.widgets`): ``MINIDL_WIDGETS``
+(``live`` / ``static``) wins; otherwise ``live`` when a Jupyter server started the kernel
+(it sets ``JPY_SESSION_NAME``) and ipywidgets can be imported, ``static`` otherwise (a
+terminal, a script, or a notebook executed headless by nbclient / nbval). It sits at the
+bottom of the package so that both :mod:`minidl.widgets` and ``fit``'s progress bars
+(:mod:`minidl.train`) can ask.
 """
 
 from __future__ import annotations
