@@ -107,3 +107,19 @@ def test_dropout2d_drops_whole_channels():
     np.testing.assert_array_equal(x.grad.data, out.data)  # d(x·m)/dx = m
     layer = Dropout2d(0.5).eval()
     assert layer(x) is x and repr(layer) == "Dropout2d(p=0.5)"
+
+
+def test_parallel_and_serial_kernels_agree(monkeypatch):
+    """Batch norm picks a parallel or a serial compilation by size: both give the same."""
+    from minidl.kernels.cpu import batchnorm as K
+
+    rng = np.random.default_rng(11)
+    x, grad = rng.standard_normal((2, 4, 3, 5, 5))
+    weight, bias = rng.standard_normal(3), rng.standard_normal(3)
+    results = []
+    for threshold in (0, 10**12):  # everything parallel, everything serial
+        monkeypatch.setattr(K, "PARALLEL_MIN_ELEMENTS", threshold)
+        y, mean, invstd = K.batch_norm_forward(x, weight, bias, None, None, True, 0.1, 1e-5)[:3]
+        results.append((y, *K.batch_norm_backward(grad, x, weight, mean, invstd)))
+    for parallel, serial in zip(*results, strict=True):
+        np.testing.assert_array_equal(parallel, serial)

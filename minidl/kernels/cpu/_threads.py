@@ -9,7 +9,8 @@ Starting and joining a parallel region still costs about 0.1–0.2 ms here, and 
 parallel (parfor) compilation of a loop vectorised worse than the plain one: on
 LeNet-sized inputs the serial compilation of the im2col kernels was 1.5–2× faster
 (e.g. 0.15 vs 0.29 ms), and only from ~3 M elements did 2 threads win (32→64
-channels: 3.0 vs 5.7 ms). :func:`serial_twin` gives a kernel that second compilation.
+channels: 3.0 vs 5.7 ms). :func:`serial_twin` gives a kernel that second compilation;
+each kernel module picks one of the two per call, from a work size it measured.
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ import numba
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
-
-PARALLEL_MIN_ELEMENTS = 3 * 2**20  # below this many elements of work, run the serial twin
-
 
 def serial_twin(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """``kernel`` (an ``@njit(parallel=True)`` function) compiled again without ``parallel``:
@@ -42,3 +40,4 @@ def serial_twin(kernel: Callable[..., Any]) -> Callable[..., Any]:
     options = {k: v for k, v in getattr(kernel, "targetoptions", {}).items()
                if k not in ("parallel", "nopython")}  # njit implies nopython
     return numba.njit(cache=True, **options)(twin)
+

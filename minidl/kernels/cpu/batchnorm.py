@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from minidl.kernels.cpu import _threads  # noqa: F401  (sets Numba's thread pool)
+from minidl.kernels.cpu._threads import serial_twin
 from minidl.kernels.slots import slot
 
 
@@ -89,6 +89,17 @@ def _batch_norm_grad(grad, x, mean, invstd, weight):  # pragma: no cover - compi
     return grad_x, grad_w, grad_b
 
 
+# Threads pay from about a million elements of x: on (64, 32, 784) the parallel moments
+# took 1.0 ms against 2.1 ms serial, on LeNet-sized (64, 6, 784) 0.44 against 0.34 ms.
+PARALLEL_MIN_ELEMENTS = 2**20
+_SERIAL = {k: serial_twin(k) for k in (_channel_moments, _affine_normalize, _batch_norm_grad)}
+
+
+def _sized(kernel, x: np.ndarray):  # noqa: ANN001, ANN202
+    """``kernel`` when x is big enough for threads to pay, else its serial twin."""
+    return kernel if x.size >= PARALLEL_MIN_ELEMENTS else _SERIAL[kernel]
+
+
 def _ones_if_none(value: np.ndarray | None, chans: int, dtype: np.dtype) -> np.ndarray:
     return np.ones(chans, dtype) if value is None else value
 
@@ -115,7 +126,7 @@ def batch_norm_forward(
     chans = x.shape[1]
     x3 = _as_ncl(x)
     if training:
-        mean, var = _channel_moments(x3)
+        mean, var = _sized(_channel_moments, x3)(x3)
         new_mean = new_var = None
         if running_mean is not None:
             m = x3.shape[0] * x3.shape[2]
@@ -128,7 +139,7 @@ def batch_norm_forward(
     invstd = 1.0 / np.sqrt(var + eps)
     w = _ones_if_none(weight, chans, x.dtype)
     b = np.zeros(chans, x.dtype) if bias is None else bias
-    out = _affine_normalize(x3, mean.astype(x.dtype), invstd.astype(x.dtype), w, b)
+    out = _sized(_affine_normalize, x3)(x3, mean.astype(x.dtype), invstd.astype(x.dtype), w, b)
     return out.reshape(x.shape), mean.astype(x.dtype), invstd.astype(x.dtype), new_mean, new_var
 
 
@@ -151,7 +162,8 @@ def batch_norm_backward(
     (C,) from forward. Returns (dL/dx like x, dL/dγ (C,), dL/dβ (C,)).
     """
     w = _ones_if_none(weight, x.shape[1], x.dtype)
-    gx, gw, gb = _batch_norm_grad(_as_ncl(grad), _as_ncl(x), save_mean, save_invstd, w)
+    grad3 = _as_ncl(grad)
+    gx, gw, gb = _sized(_batch_norm_grad, grad3)(grad3, _as_ncl(x), save_mean, save_invstd, w)
     return gx.reshape(x.shape), gw.astype(x.dtype), gb.astype(x.dtype)
 
 

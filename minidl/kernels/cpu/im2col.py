@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from minidl.kernels.cpu._threads import PARALLEL_MIN_ELEMENTS, serial_twin
+from minidl.kernels.cpu._threads import serial_twin
 from minidl.kernels.slots import slot
 
 Pair = tuple[int, int]
@@ -100,6 +100,7 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
             out[n, c] = plane[ph:ph + height, pw:pw + width]
 
 
+PARALLEL_MIN_ELEMENTS = 3 * 2**20  # column entries from which 2 threads won (measured)
 _unfold_serial, _fold_serial = serial_twin(_unfold), serial_twin(_fold)
 
 
