@@ -46,24 +46,24 @@ def _max_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover 
     n_img, chans, height, width = x.shape
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     idx = np.empty((n_img, chans, oh_size, ow_size), np.int64)
-    for task in range(n_img * chans):
-        n, c = task // chans, task % chans
-        plane = x[n, c]
-        for oh in range(oh_size):
-            i0, i1 = max(oh * sh - ph, 0), min(oh * sh - ph + kh, height)
-            for ow in range(ow_size):
-                j0, j1 = max(ow * sw - pw, 0), min(ow * sw - pw + kw, width)
-                best, arg, nan = plane[i0, j0], i0 * width + j0, False
-                for i in range(i0, i1):
-                    for j in range(j0, j1):
-                        v = plane[i, j]
-                        best, arg = _keep_larger(v, i * width + j, best, arg)
-                        nan |= v != v
-                if nan:
-                    arg = _first_nan(plane, i0, i1, j0, j1)
-                    best = plane[arg // width, arg % width]
-                out[n, c, oh, ow] = best
-                idx[n, c, oh, ow] = arg
+    for n in range(n_img):
+        for c in range(chans):
+            plane = x[n, c]
+            for oh in range(oh_size):
+                i0, i1 = max(oh * sh - ph, 0), min(oh * sh - ph + kh, height)
+                for ow in range(ow_size):
+                    j0, j1 = max(ow * sw - pw, 0), min(ow * sw - pw + kw, width)
+                    best, arg, nan = plane[i0, j0], i0 * width + j0, False
+                    for i in range(i0, i1):
+                        for j in range(j0, j1):
+                            v = plane[i, j]
+                            best, arg = _keep_larger(v, i * width + j, best, arg)
+                            nan |= v != v
+                    if nan:
+                        arg = _first_nan(plane, i0, i1, j0, j1)
+                        best = plane[arg // width, arg % width]
+                    out[n, c, oh, ow] = best
+                    idx[n, c, oh, ow] = arg
     return out, idx
 
 
@@ -74,23 +74,23 @@ def _max_pool_2x2(x):  # pragma: no cover - compiled
     oh_size, ow_size = height // 2, width // 2
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     idx = np.empty((n_img, chans, oh_size, ow_size), np.int64)
-    for task in range(n_img * chans):
-        n, c = task // chans, task % chans
-        plane = x[n, c]
-        for oh in range(oh_size):
-            h = 2 * oh
-            for ow in range(ow_size):
-                w = 2 * ow
-                a, b, d, e = plane[h, w], plane[h, w + 1], plane[h + 1, w], plane[h + 1, w + 1]
-                top = h * width + w
-                best, arg = _keep_larger(b, top + 1, a, top)
-                best, arg = _keep_larger(d, top + width, best, arg)
-                best, arg = _keep_larger(e, top + width + 1, best, arg)
-                if (a != a) | (b != b) | (d != d) | (e != e):
-                    arg = _first_nan(plane, h, h + 2, w, w + 2)
-                    best = plane[arg // width, arg % width]
-                out[n, c, oh, ow] = best
-                idx[n, c, oh, ow] = arg
+    for n in range(n_img):
+        for c in range(chans):
+            plane = x[n, c]
+            for oh in range(oh_size):
+                h = 2 * oh
+                for ow in range(ow_size):
+                    w = 2 * ow
+                    a, b, d, e = plane[h, w], plane[h, w + 1], plane[h + 1, w], plane[h + 1, w + 1]
+                    top = h * width + w
+                    best, arg = _keep_larger(b, top + 1, a, top)
+                    best, arg = _keep_larger(d, top + width, best, arg)
+                    best, arg = _keep_larger(e, top + width + 1, best, arg)
+                    if (a != a) | (b != b) | (d != d) | (e != e):
+                        arg = _first_nan(plane, h, h + 2, w, w + 2)
+                        best = plane[arg // width, arg % width]
+                    out[n, c, oh, ow] = best
+                    idx[n, c, oh, ow] = arg
     return out, idx
 
 
@@ -98,11 +98,11 @@ def _max_pool_2x2(x):  # pragma: no cover - compiled
 def _max_pool_backward(grad, idx, height, width):  # pragma: no cover - compiled
     n_img, chans, oh_size, ow_size = grad.shape
     out = np.zeros((n_img, chans, height * width), grad.dtype)
-    for task in range(n_img * chans):
-        n, c = task // chans, task % chans
-        for oh in range(oh_size):
-            for ow in range(ow_size):
-                out[n, c, idx[n, c, oh, ow]] += grad[n, c, oh, ow]
+    for n in range(n_img):
+        for c in range(chans):
+            for oh in range(oh_size):
+                for ow in range(ow_size):
+                    out[n, c, idx[n, c, oh, ow]] += grad[n, c, oh, ow]
     return out.reshape(n_img, chans, height, width)
 
 
@@ -143,17 +143,17 @@ def _avg_pool(x, kh, kw, sh, sw, ph, pw, oh_size, ow_size):  # pragma: no cover 
     n_img, chans, height, width = x.shape
     out = np.empty((n_img, chans, oh_size, ow_size), x.dtype)
     scale = 1.0 / (kh * kw)
-    for task in range(n_img * chans):
-        n, c = task // chans, task % chans
-        for oh in range(oh_size):
-            h0 = oh * sh - ph
-            for ow in range(ow_size):
-                w0 = ow * sw - pw
-                total = 0.0
-                for i in range(max(h0, 0), min(h0 + kh, height)):
-                    for j in range(max(w0, 0), min(w0 + kw, width)):
-                        total += x[n, c, i, j]
-                out[n, c, oh, ow] = total * scale
+    for n in range(n_img):
+        for c in range(chans):
+            for oh in range(oh_size):
+                h0 = oh * sh - ph
+                for ow in range(ow_size):
+                    w0 = ow * sw - pw
+                    total = 0.0
+                    for i in range(max(h0, 0), min(h0 + kh, height)):
+                        for j in range(max(w0, 0), min(w0 + kw, width)):
+                            total += x[n, c, i, j]
+                    out[n, c, oh, ow] = total * scale
     return out
 
 
@@ -162,16 +162,16 @@ def _avg_pool_backward(grad, height, width, kh, kw, sh, sw, ph, pw):  # pragma: 
     n_img, chans, oh_size, ow_size = grad.shape
     out = np.zeros((n_img, chans, height, width), grad.dtype)
     scale = 1.0 / (kh * kw)
-    for task in range(n_img * chans):
-        n, c = task // chans, task % chans
-        for oh in range(oh_size):
-            h0 = oh * sh - ph
-            for ow in range(ow_size):
-                w0 = ow * sw - pw
-                g = grad[n, c, oh, ow] * scale
-                for i in range(max(h0, 0), min(h0 + kh, height)):
-                    for j in range(max(w0, 0), min(w0 + kw, width)):
-                        out[n, c, i, j] += g
+    for n in range(n_img):
+        for c in range(chans):
+            for oh in range(oh_size):
+                h0 = oh * sh - ph
+                for ow in range(ow_size):
+                    w0 = ow * sw - pw
+                    g = grad[n, c, oh, ow] * scale
+                    for i in range(max(h0, 0), min(h0 + kh, height)):
+                        for j in range(max(w0, 0), min(w0 + kw, width)):
+                            out[n, c, i, j] += g
     return out
 
 
