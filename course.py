@@ -4,7 +4,8 @@
     python course.py lab     # set up .venv (first time only), open JupyterLab on notebooks/
     python course.py test    # set up .venv, then run the whole test suite (what CI runs):
                              # ruff; pytest on tests/ and the notebooks with the solutions;
-                             # the notebooks again on the untouched exercise stubs
+                             # the notebooks again on the untouched exercise stubs,
+                             # under another OpenBLAS kernel and one thread
     python course.py setup   # only set up
 
 Set-up creates a virtual environment in ``.venv`` beside this file and installs
@@ -29,14 +30,55 @@ VENV = ROOT / ".venv"
 TORCH_REQUIREMENT = "torch==2.13.0"
 NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
 # 1. the framework, the course engine and every exercise graded on the solutions, plus the
-#    notebooks run with the solutions plugged in;
-# 2. the notebooks again as a learner first meets them: on the exercise stubs.
+#    notebooks run with the solutions plugged in, on the machine's own BLAS settings;
+# 2. the notebooks again as a learner first meets them, on the exercise stubs, with another
+#    OpenBLAS kernel and one BLAS thread: a checked output that depends on float32 digits
+#    (which differ between CPUs, BLAS kernels and thread counts) fails here, not on the
+#    next machine (see other_blas_settings).
 TEST_RUNS = [
     ({}, ["-m", "pytest", "tests", "notebooks", *NBVAL, "--impl", "solutions",
           "-p", "no:cacheprovider"]),
-    ({"MINIDL_IMPL": "exercises"}, ["-m", "pytest", "notebooks", *NBVAL,
-                                    "-p", "no:cacheprovider"]),
+    ({"MINIDL_IMPL": "exercises", "OTHER_BLAS": "1"},
+     ["-m", "pytest", "notebooks", *NBVAL, "-p", "no:cacheprovider"]),
 ]
+
+
+def cpu_flags() -> set[str]:
+    """The instruction-set flags of this CPU (empty where /proc/cpuinfo does not exist)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags")
+            for flag in line.split(":", 1)[1].split()}
+
+
+def blas_kernel(python: Path, env: dict[str, str]) -> str:
+    """The OpenBLAS kernel NumPy runs under ``env`` ('' when it cannot tell)."""
+    probe = ("from threadpoolctl import threadpool_info; import numpy; "
+             "print(next((i.get('architecture') or '' for i in threadpool_info() "
+             "if i.get('internal_api') == 'openblas'), ''))")
+    result = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, env=env)
+    return result.stdout.strip()
+
+
+def other_blas_settings(python: Path) -> dict[str, str]:
+    """Settings for a second run whose BLAS differs from the machine's own: another OpenBLAS
+    kernel that this CPU supports (a kernel the CPU lacks would crash) and one thread.
+
+    The machine's own ``OPENBLAS_CORETYPE`` (some machines set it) is left alone in the first
+    run; here it is replaced.
+    """
+    current = blas_kernel(python, dict(os.environ)).lower()
+    flags = cpu_flags()
+    candidates = [("Haswell", "avx2"), ("SkylakeX", "avx512f"), ("Sandybridge", "avx"),
+                  ("Nehalem", "sse4_2")]
+    kernel = next((name for name, flag in candidates
+                   if flag in flags and name.lower() != current), None)
+    settings = {"OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    if kernel:
+        settings["OPENBLAS_CORETYPE"] = kernel
+    return settings
 
 
 def venv_python() -> Path:
@@ -100,10 +142,14 @@ def main(argv: list[str]) -> int:
             "benchmarks", "notebooks/conftest.py", "course.py")
         failed = 0
         for env, args in TEST_RUNS:
+            env = dict(env)
+            if env.pop("OTHER_BLAS", None):
+                env.update(other_blas_settings(python))
+            full_env = {**os.environ, **env}
             settings = [f"{key}={value}" for key, value in env.items()]
             print("$", *settings, python, *args, *argv[1:], flush=True)
-            result = subprocess.run([str(python), *args, *argv[1:]], cwd=ROOT,
-                                    env={**os.environ, **env})
+            print(f"  (OpenBLAS kernel: {blas_kernel(python, full_env) or 'unknown'})", flush=True)
+            result = subprocess.run([str(python), *args, *argv[1:]], cwd=ROOT, env=full_env)
             failed = failed or result.returncode
         return failed
     return 0
