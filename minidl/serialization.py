@@ -21,7 +21,8 @@ import secrets
 import zipfile
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,22 +79,22 @@ def _write_npz(f: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def save(obj: Mapping[str, Any], path: PathLike) -> None:
-    """Write a state dict (name → Tensor or ndarray) to ``path`` as an ``.npz`` archive.
+@contextmanager
+def replace_atomically(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """``with replace_atomically(path) as f: f.write(...)``: ``path`` gets the new content
+    all at once, or (after an error or an interruption) keeps its old content.
 
-    Atomic for paths: written to a temporary file beside ``path``, then renamed over it.
+    The bytes go to a temporary file in the same folder, which is renamed over ``path``
+    only after the block finished (a rename within one folder is atomic). A new file gets
+    the mode ``open()`` would give it, a replaced one keeps its mode.
     """
-    arrays = _arrays(obj)
-    if hasattr(path, "write"):
-        _write_npz(path, arrays)
-        return
     target = Path(os.path.realpath(path))  # replace a symlink's target, not the link
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     # O_EXCL: never follow or reuse another file; mode 0o666 minus the umask, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         if target.exists():
@@ -102,6 +103,19 @@ def save(obj: Mapping[str, Any], path: PathLike) -> None:
     except BaseException:  # also KeyboardInterrupt: the old file stays, the temporary goes
         tmp.unlink(missing_ok=True)
         raise
+
+
+def save(obj: Mapping[str, Any], path: PathLike) -> None:
+    """Write a state dict (name → Tensor or ndarray) to ``path`` as an ``.npz`` archive.
+
+    Atomic for paths (see :func:`replace_atomically`): a failed save keeps the old file.
+    """
+    arrays = _arrays(obj)
+    if hasattr(path, "write"):
+        _write_npz(path, arrays)
+        return
+    with replace_atomically(path) as f:
+        _write_npz(f, arrays)
 
 
 def _name(path: PathLike) -> str:

@@ -8,7 +8,6 @@ matches, so a half-finished or tampered download never lands in the cache.
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+
+from minidl.serialization import replace_atomically
 
 ENV_VAR = "MINIDL_DATA_DIR"
 REACHABILITY_TIMEOUT = 3.0  # seconds, for all mirrors together
@@ -103,11 +104,8 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> None:
     sees a half-written file. A cache that cannot be written is skipped silently."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, path)
+        with replace_atomically(path) as f:
+            np.savez(f, **arrays)
     except OSError:
         pass
 
