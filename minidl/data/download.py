@@ -8,9 +8,12 @@ matches, so a half-finished or tampered download never lands in the cache.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -110,10 +113,36 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> None:
         pass
 
 
-def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray] | None:
-    """The arrays ``names`` from the .npz at ``path``, or None if it is missing or unreadable."""
+class CacheError(ValueError):
+    """A cached file is truncated, corrupt, or not what was expected."""
+
+
+def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` from the .npz at ``path``; :class:`CacheError` saying why when the
+    file is missing, truncated, corrupt or lacks one of them (never a raw zip error)."""
     try:
         with np.load(path, allow_pickle=False) as f:
             return {n: f[n] for n in names}
-    except (OSError, KeyError, ValueError):
-        return None
+    except FileNotFoundError:
+        raise CacheError(f"{path.name} is missing") from None
+    except KeyError as e:
+        raise CacheError(f"{path.name} has no array {e}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise CacheError(f"{path.name} is truncated or corrupt ({e})") from None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as a hex string."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove(path: Path) -> None:
+    """Delete a cached file; one that cannot be deleted is left (the next call retries)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
