@@ -6,6 +6,7 @@ chapter 1 (its solution file copied into a temporary course)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -189,3 +190,43 @@ def test_old_manifest_without_stubs_falls_back_to_a_new_py(course):
     assert target.read_text() == mine
     beside = (course / "exercises" / "ch01_perceptron.new.py").read_text()
     assert beside.startswith("# NOT MERGED.") and beside.endswith(new_stub)
+
+
+def test_the_readme_git_recipe_for_course_updates(tmp_path):
+    """README "Taking course updates": commit, pull, sync keeps the learner's work."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    import subprocess
+
+    def run(cwd: Path, *args: str) -> str:
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@x", "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+        return subprocess.run([git, *args], cwd=cwd, env=env, check=True, capture_output=True,
+                              text=True).stdout
+
+    upstream = tmp_path / "course"
+    (upstream / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / CHAPTER, upstream / "solutions" / CHAPTER)
+    sync(upstream)
+    run(upstream, "init", "-q", "-b", "main")
+    run(upstream, "add", "-A")
+    run(upstream, "commit", "-qm", "course v1")
+    learner = tmp_path / "learner"
+    run(tmp_path, "clone", "-q", str(upstream), str(learner))
+
+    target = learner / "exercises" / CHAPTER
+    mine = implement(target.read_text(), "1.2")
+    target.write_text(mine)
+    new_stub = update_course(upstream, ("1.5", "(Updated by the course.) "))
+    sync(upstream)
+    run(upstream, "add", "-A")
+    run(upstream, "commit", "-qm", "course v2")
+
+    run(learner, "add", "exercises")
+    run(learner, "commit", "-qm", "my work")
+    run(learner, "pull", "-q", "--no-rebase", "--no-edit")
+    actions = {a.name: a.kind for a in sync(learner)}
+
+    assert actions[CHAPTER] == "kept"
+    assert target.read_text() == implement(new_stub, "1.2")
