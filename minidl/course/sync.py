@@ -16,7 +16,8 @@ never writes over content it did not write itself:
   the same lines, the learner's file stays untouched and ``chNN_topic.new.py`` gets the
   merge with each conflict marked, and a header saying what to do;
 * a ``.new.py`` is rewritten only while it is what sync wrote there (recorded in the
-  manifest), and removed once the conflict is resolved; one the learner edited is kept;
+  manifest); one the learner edited is never touched. A conflict counts as resolved once
+  the learner changes their file; until they delete the ``.new.py`` sync reminds them of it;
 * a chapter whose solution file is gone is removed if untouched, kept if edited.
 
 Everything is checked before anything is written: a file that cannot be read as UTF-8 when
@@ -304,7 +305,7 @@ class _Plan:
     actions: list[Action] = field(default_factory=list)
     writes: dict[str, str] = field(default_factory=dict)  # name → new text
     removals: list[str] = field(default_factory=list)
-    backups: dict[str, str] = field(default_factory=dict)  # name → the learner's text
+    backups: dict[str, str] = field(default_factory=dict)  # .backup/… → the learner's text
     problems: list[str] = field(default_factory=list)
     write_problems: list[str] = field(default_factory=list)  # irrelevant to --check
     hashes: dict[str, str] = field(default_factory=dict)
@@ -318,14 +319,14 @@ class _Plan:
 
     def write(self, f: _File, text: str) -> None:
         if f.read_only:
-            self.write_problems.append(f"exercises/{f.name} is read-only, and sync must update it: "
-                                 f"make it writable (chmod u+w exercises/{f.name}) and run "
-                                 "sync again")
+            self.write_problems.append(
+                f"exercises/{f.name} is read-only, and sync must update it: make it writable "
+                f"(chmod u+w exercises/{f.name}) and run sync again"
+            )
         self.writes[f.name] = text
 
     def record(self, name: str, text: str) -> None:
         self.hashes[name], self.stubs[name] = sha256(text), text
-
 
 
 def _plan_file(plan: _Plan, name: str, new: str) -> None:

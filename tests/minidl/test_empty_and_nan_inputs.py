@@ -55,7 +55,8 @@ def test_binary_cross_entropy_refuses_nan_probabilities():
 def test_recurrent_layers_on_a_zero_length_sequence(layer):
     name = type(layer).__name__
     with pytest.raises(ShapeError, match=rf"^{name}\(input_size=4, hidden_size=5\): expected "
-                                         r"input \(L, N, 4\) .*\(L ≥ 1\), got L = 0 in \(0, 2, 4\)"):
+                                         r"input \(L, N, 4\) .*\(L ≥ 1\), got L = 0 in "
+                                         r"\(0, 2, 4\)"):
         layer(minidl.zeros(0, 2, 4))
 
 
