@@ -53,13 +53,13 @@ BACKUP = ".backup"
 HEADER = (
     "# Your workbook, generated from solutions/{name}\n"
     "# by `python -m minidl.course sync`. Replace each `raise NotImplementedError(...)` with\n"
-    "# your code; sync never overwrites a file you changed. Check your work with\n"
+    "# your code; sync keeps your edits when the course changes. Check your work with\n"
     "# check(\"N.M\") in the notebook or `python -m minidl.grade N.M` in a terminal.\n"
 )
 
 INIT = '''"""The learner's workbook: one module per chapter, generated from solutions/.
 
-Regenerate with `python -m minidl.course sync` (your edits are never overwritten).
+Regenerate with `python -m minidl.course sync` (your edits are kept).
 """
 '''
 
@@ -69,8 +69,8 @@ CONFLICT_HEADER = (
     "# change of the course merged in. At each conflict your lines follow\n"
     f"# '{OURS_MARK}', the course's new lines follow '{SEP_MARK}', up to\n"
     f"# '{THEIRS_MARK}'. Keep what you want, delete the three marker lines and this\n"
-    "# header, copy the result over exercises/{name}, delete this file and run sync again.\n"
-    "# (Your own file has not been touched.)\n"
+    "# header, copy the result over exercises/{name}, delete this file and run sync\n"
+    "# again. (Your own file has not been touched.)\n"
 )
 
 NO_BASE_HEADER = (
