@@ -201,3 +201,33 @@ def test_check_says_what_to_do(course):
     assert edited.returncode == 1 and "would be kept" in edited.stdout
     assert "git checkout exercises/" in edited.stderr and "python -m minidl.grade" in \
         edited.stderr
+
+
+def test_an_interrupted_sync_recovers_on_the_next_run(course, monkeypatch):
+    """Each write is atomic and the manifest comes last: a sync stopped half-way (Ctrl-C,
+    disk full) leaves whole files, and the next run finishes the job without conflicts."""
+    import minidl.course.sync as sync_module
+
+    mine = (course / "exercises" / TOY).read_text().replace(
+        '"""Return 2·x."""', '"""Return 2·x (my note)."""')
+    learner_edit(course, TOY, mine)
+    change_course(course)  # ch08 will be updated, ch09 merged
+    real = sync_module.replace_atomically
+    calls = []
+
+    def stop_at_the_third_write(path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(sync_module, "replace_atomically", stop_at_the_third_write)
+    with pytest.raises(KeyboardInterrupt):
+        sync(course)
+    monkeypatch.setattr(sync_module, "replace_atomically", real)
+    assert not list((course / "exercises").glob(".*.tmp"))
+    actions = {a.name: a.kind for a in sync(course)}
+    assert "conflict" not in actions.values()
+    text = (course / "exercises" / TOY).read_text()
+    assert "(my note)" in text and "Return half of x." in text
+    assert {a.name: a.kind for a in sync(course)}[TOY] == "kept"
