@@ -122,11 +122,14 @@ def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
     file is missing, truncated, corrupt or lacks one of them (never a raw zip error)."""
     try:
         with np.load(path, allow_pickle=False) as f:
+            missing = [n for n in names if n not in f.files]
+            if missing:
+                raise CacheError(f"{path.name} lacks the arrays {missing}")
             return {n: f[n] for n in names}
+    except CacheError:
+        raise
     except FileNotFoundError:
         raise CacheError(f"{path.name} is missing") from None
-    except KeyError as e:
-        raise CacheError(f"{path.name} has no array {e}") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise CacheError(f"{path.name} is truncated or corrupt ({e})") from None
 

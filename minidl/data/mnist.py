@@ -95,7 +95,13 @@ def _download_full(
 def _cached_decoded(path: Path, sources: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The decoded arrays cached at ``path``, validated: made from exactly the gz files with
     the SHA-256s ``sources``, images uint8 (N, 28, 28), labels digits. Else CacheError."""
-    arrays = _download.load_arrays(path, ("images", "labels", "sources"))
+    try:
+        arrays = _download.load_arrays(path, ("images", "labels", "sources"))
+    except _download.CacheError as e:
+        if "['sources']" in str(e):
+            raise _download.CacheError(f"{path.name} was written by an older minidl (without "
+                                       "the checksums of its source files)") from None
+        raise
     if arrays["sources"].tolist() != sources:
         raise _download.CacheError(f"{path.name} was not decoded from the official files")
     if arrays["images"].dtype != np.uint8 or arrays["labels"].dtype != np.int64:

@@ -575,3 +575,14 @@ def test_a_torchvision_style_training_script_runs_unchanged(tmp_path):
             pred = model(data.reshape(data.shape[0], -1)).argmax(dim=1)
             correct += int((pred.numpy() == target.numpy()).sum())
     assert correct / len(test) > 0.8  # chance is 0.1; this MLP reaches about 0.9
+
+
+def test_a_decoded_cache_from_an_older_minidl_is_rebuilt_with_a_clear_line(
+        monkeypatch, tmp_path, closed_port_url, capsys):
+    images, labels = cache_full(monkeypatch, tmp_path, closed_port_url)
+    np.savez(tmp_path / "mnist" / "mnist_train.npz", images=images, labels=labels)  # old format
+    got = load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url])
+    out = capsys.readouterr().out
+    assert got.source == "full" and "written by an older minidl" in out
+    with np.load(tmp_path / "mnist" / "mnist_train.npz") as rebuilt:
+        assert rebuilt["sources"].tolist() == [mnist.FILES[n] for n in TRAIN_FILES]
