@@ -1,6 +1,6 @@
 # Your workbook, generated from solutions/ch04_rnn.py
 # by `python -m minidl.course sync`. Replace each `raise NotImplementedError(...)` with
-# your code; sync never overwrites a file you changed. Check your work with
+# your code; sync keeps your edits when the course changes. Check your work with
 # check("N.M") in the notebook or `python -m minidl.grade N.M` in a terminal.
 """Chapter 4: recurrent networks (notebooks/04_rnn.ipynb).
 

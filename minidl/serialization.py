@@ -4,15 +4,26 @@
     model.load_state_dict(minidl.load("mlp.npz"))
 
 Only arrays are stored, and ``load`` refuses pickled objects (``allow_pickle=False``), so
-opening a file from elsewhere cannot run code. The file is written to exactly ``path``
-(NumPy's own ``savez`` would append ``.npz`` to other names).
+opening a file from elsewhere cannot run code. Whole modules are refused for the same
+reason: save ``model.state_dict()`` instead.
+
+A save never leaves a half-written file where a good one was: the archive is written to a
+temporary file in the same folder and then renamed over ``path`` (an atomic step), so an
+error or an interruption keeps the previous checkpoint. Any string works as a key (NumPy's
+own ``savez(file, **arrays)`` fails on a key named ``file``), and the file is written to
+exactly ``path`` (``savez`` would append ``.npz`` to other names).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import zipfile
+import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -22,10 +33,23 @@ from minidl.tensor import Tensor
 
 PathLike = str | os.PathLike | IO[bytes]
 
+_PICKLE_START = b"\x80"  # every pickle from protocol 2 on starts with the PROTO opcode
+
+
+class CheckpointError(ValueError):
+    """A file given to :func:`load` is not a readable archive written by :func:`save`."""
+
 
 def _arrays(obj: Any) -> dict[str, np.ndarray]:
     if not isinstance(obj, Mapping):
-        hint = " (pass model.state_dict())" if hasattr(obj, "state_dict") else ""
+        if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):
+            raise TypeError(
+                f"save: got a whole module ({type(obj).__name__}); minidl saves state dicts "
+                "only, never pickled objects (loading a pickle can run code). Save its "
+                "weights with minidl.save(model.state_dict(), path) and restore them with "
+                "model.load_state_dict(minidl.load(path))"
+            )
+        hint = " (pass its .state_dict())" if hasattr(obj, "state_dict") else ""
         raise TypeError(
             f"save: expected a state dict (a mapping of str → Tensor or ndarray), got "
             f"{type(obj).__name__}{hint}"
@@ -34,7 +58,7 @@ def _arrays(obj: Any) -> dict[str, np.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise TypeError(f"save: state dict keys must be strings, got {key!r}")
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.detach().numpy() if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):
             raise TypeError(
                 f"save: entry {key!r} must be a Tensor or ndarray, got {type(value).__name__}"
@@ -46,29 +70,124 @@ def _arrays(obj: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _write_npz(f: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    """The .npz layout ``np.savez`` writes (one ``key.npy`` member per array), by hand so
+    that every key is allowed."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key, array in arrays.items():
+            with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+@contextmanager
+def replace_atomically(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """``with replace_atomically(path) as f: f.write(...)``: ``path`` gets the new content
+    all at once, or (after an error or an interruption) keeps its old content.
+
+    The bytes go to a temporary file in the same folder, which is renamed over ``path``
+    only after the block finished (a rename within one folder is atomic). A new file gets
+    the mode ``open()`` would give it, a replaced one keeps its mode.
+    """
+    target = Path(os.path.realpath(path))  # replace a symlink's target, not the link
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL: never follow or reuse another file; mode 0o666 minus the umask, as open() does
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:  # also KeyboardInterrupt: the old file stays, the temporary goes
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def save(obj: Mapping[str, Any], path: PathLike) -> None:
-    """Write a state dict (name → Tensor or ndarray) to ``path`` as an ``.npz`` archive."""
+    """Write a state dict (name → Tensor or ndarray) to ``path`` as an ``.npz`` archive.
+
+    Atomic for paths (see :func:`replace_atomically`): a failed save keeps the old file.
+    """
     arrays = _arrays(obj)
     if hasattr(path, "write"):
-        np.savez(path, allow_pickle=False, **arrays)
+        _write_npz(path, arrays)
         return
-    with open(path, "wb") as f:
-        np.savez(f, allow_pickle=False, **arrays)
+    with replace_atomically(path) as f:
+        _write_npz(f, arrays)
 
 
-def load(path: PathLike) -> OrderedDict[str, Tensor]:
-    """Read a file written by :func:`save`: an OrderedDict of name → Tensor, in saved order."""
+def _name(path: PathLike) -> str:
+    return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "the file object"
+
+
+def _not_ours(path: PathLike, what: str) -> CheckpointError:
+    return CheckpointError(
+        f"load: {_name(path)} {what}; minidl.load reads only .npz archives written by "
+        "minidl.save (or np.savez)"
+    )
+
+
+def _torch_file(path: PathLike) -> CheckpointError:
+    return CheckpointError(
+        f"load: {_name(path)} was written by torch.save (a pickle), which minidl does not "
+        "load because unpickling can run code. Convert it once in PyTorch: "
+        "np.savez(out, **{k: v.cpu().numpy() for k, v in torch.load(path).items()})"
+    )
+
+
+def _first_bytes(path: PathLike) -> bytes:
+    try:
+        if hasattr(path, "read"):
+            return b""
+        with open(path, "rb") as f:
+            return f.read(2)
+    except OSError:
+        return b""
+
+
+def load(path: PathLike, map_location: Any = None, weights_only: bool = True) -> \
+        OrderedDict[str, Tensor]:
+    """Read a file written by :func:`save`: an OrderedDict of name → Tensor, in saved order.
+
+    ``map_location`` (only ``None`` or ``"cpu"``) and ``weights_only`` (always true: no
+    pickles are ever loaded) are accepted so PyTorch-style calls run unchanged. A
+    truncated, corrupt or foreign file raises :class:`CheckpointError` naming it.
+    """
+    if map_location not in (None, "cpu"):
+        raise ValueError(f"load: map_location must be None or 'cpu' (tensors live on the CPU), "
+                         f"got {map_location!r}")
+    if not weights_only:
+        raise ValueError("load: weights_only=False would allow pickles; minidl loads arrays only")
     try:
         archive = np.load(path, allow_pickle=False)
     except ValueError as e:  # not a NumPy file at all (NumPy then suspects a pickle)
-        raise ValueError(f"load: {path!r} is not an .npz file written by minidl.save ({e})") \
-            from None
+        if _first_bytes(path).startswith(_PICKLE_START):
+            raise _torch_file(path) from None
+        raise _not_ours(path, f"is not an .npz file ({e})") from None
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise _not_ours(path, f"is truncated or corrupt ({e}); save it again") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"load: expected an .npz archive of named arrays (from minidl.save), "
-                         f"got a single {type(archive).__name__} in {path!r}")
+        raise _not_ours(path, f"holds a single {type(archive).__name__}, not an .npz archive of "
+                              "named arrays")
     with archive:
-        try:
-            return OrderedDict((key, Tensor(archive[key])) for key in archive.files)
-        except ValueError as e:  # an object array, which would need pickle
-            raise ValueError(f"load: {path!r} holds something other than plain arrays ({e})") \
-                from None
+        if any(name.endswith("data.pkl") for name in archive.zip.namelist()):
+            raise _torch_file(path)
+        strays = [name for name in archive.zip.namelist() if not name.endswith(".npy")]
+        if strays:
+            raise _not_ours(path, f"holds members that are not arrays ({strays[:3]})")
+        state = OrderedDict()
+        for key in archive.files:
+            try:
+                state[key] = Tensor(archive[key])
+            except ValueError as e:
+                if "pickle" in str(e):  # an object array, which would need pickle
+                    raise _not_ours(path, f"holds something other than plain arrays in "
+                                          f"{key!r} ({e})") from None
+                raise _not_ours(path, f"is corrupt at entry {key!r} ({e}); save it again") \
+                    from None
+            except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:  # CRC, size
+                raise _not_ours(path, f"is truncated or corrupt at entry {key!r} ({e}); "
+                                      "save it again") from None
+        return state

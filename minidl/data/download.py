@@ -8,15 +8,19 @@ matches, so a half-finished or tampered download never lands in the cache.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import os
 import socket
 import time
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+
+from minidl.serialization import replace_atomically
 
 ENV_VAR = "MINIDL_DATA_DIR"
 REACHABILITY_TIMEOUT = 3.0  # seconds, for all mirrors together
@@ -103,19 +107,45 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> None:
     sees a half-written file. A cache that cannot be written is skipped silently."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, path)
+        with replace_atomically(path) as f:
+            np.savez(f, **arrays)
     except OSError:
         pass
 
 
-def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray] | None:
-    """The arrays ``names`` from the .npz at ``path``, or None if it is missing or unreadable."""
+class CacheError(ValueError):
+    """A cached file is truncated, corrupt, or not what was expected."""
+
+
+def load_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` from the .npz at ``path``; :class:`CacheError` saying why when the
+    file is missing, truncated, corrupt or lacks one of them (never a raw zip error)."""
     try:
         with np.load(path, allow_pickle=False) as f:
+            missing = [n for n in names if n not in f.files]
+            if missing:
+                raise CacheError(f"{path.name} lacks the arrays {missing}")
             return {n: f[n] for n in names}
-    except (OSError, KeyError, ValueError):
-        return None
+    except CacheError:
+        raise
+    except FileNotFoundError:
+        raise CacheError(f"{path.name} is missing") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise CacheError(f"{path.name} is truncated or corrupt ({e})") from None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as a hex string."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove(path: Path) -> None:
+    """Delete a cached file; one that cannot be deleted is left (the next call retries)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from minidl.data import download
+from minidl.data import download as _download
 from minidl.data.dataloader import default_collate
 from minidl.data.dataset import Dataset
 from minidl.data.idx import IDXError, read_idx_gz
-from minidl.tensor import Tensor, from_numpy
+from minidl.data.transforms import Compose, Normalize, ToTensor
+from minidl.tensor import from_numpy
 
 #: file name → SHA-256 of the official gz files (as published; identical on every mirror)
 FILES = {
@@ -78,18 +80,72 @@ def _decode_full(split: str, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels.astype(np.int64)
 
 
-def _have_files(split: str, folder: Path) -> bool:
-    return all((folder / f"{_PREFIX[split]}-{kind}-ubyte.gz").is_file() for kind in _KINDS)
+def _gz_names(split: str) -> list[str]:
+    return [f"{_PREFIX[split]}-{kind}-ubyte.gz" for kind in _KINDS]
 
 
 def _download_full(
     split: str, folder: Path, mirrors: Sequence[str], timeout: float, verbose: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    prefix = _PREFIX[split]
-    for kind in _KINDS:
-        name = f"{prefix}-{kind}-ubyte.gz"
-        download.fetch(name, FILES[name], mirrors, folder, timeout=timeout, progress=verbose)
+    for name in _gz_names(split):
+        _download.fetch(name, FILES[name], mirrors, folder, timeout=timeout, progress=verbose)
     return _decode_full(split, folder)
+
+
+def _cached_decoded(path: Path, sources: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The decoded arrays cached at ``path``, validated: made from exactly the gz files with
+    the SHA-256s ``sources``, images uint8 (N, 28, 28), labels digits. Else CacheError."""
+    try:
+        arrays = _download.load_arrays(path, ("images", "labels", "sources"))
+    except _download.CacheError as e:
+        if "['sources']" in str(e):
+            raise _download.CacheError(f"{path.name} was written by an older minidl (without "
+                                       "the checksums of its source files)") from None
+        raise
+    if arrays["sources"].tolist() != sources:
+        raise _download.CacheError(f"{path.name} was not decoded from the official files")
+    if arrays["images"].dtype != np.uint8 or arrays["labels"].dtype != np.int64:
+        raise _download.CacheError(f"{path.name} holds {arrays['images'].dtype} images and "
+                                  f"{arrays['labels'].dtype} labels, not uint8 and int64")
+    try:
+        _check_digits(arrays["images"], arrays["labels"], path.name)
+    except IDXError as e:
+        raise _download.CacheError(str(e)) from None
+    return arrays["images"], arrays["labels"]
+
+
+def _cached_full(
+    split: str, folder: Path, say: Callable[[str], None]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The full split from the cache, every file checked (a decoded .npz against the SHA-256s
+    of the gz files it came from and its shapes, each gz file against its SHA-256), or None.
+    A damaged file is removed, and ``say`` says so, so that the next step fetches it anew."""
+    names = _gz_names(split)
+    sources = [FILES[name] for name in names]
+    decoded = folder / f"mnist_{split}.npz"
+    if decoded.exists():
+        try:
+            return _cached_decoded(decoded, sources)
+        except _download.CacheError as e:
+            say(f"MNIST: the cached {e} in {folder}; removed it")
+            _download.remove(decoded)
+    present = [folder / name for name in names if (folder / name).is_file()]
+    for path in present:
+        if _download.file_sha256(path) != FILES[path.name]:
+            say(f"MNIST: the cached {path.name} in {folder} is corrupt (its SHA-256 is not the "
+                "published one); removed it")
+            _download.remove(path)
+    if not all((folder / name).is_file() for name in names):
+        return None
+    try:
+        images, labels = _decode_full(split, folder)
+    except IDXError as e:
+        say(f"MNIST: the cached files do not decode ({e}); removed them")
+        for name in names:
+            _download.remove(folder / name)
+        return None
+    _download.save_arrays(decoded, images=images, labels=labels, sources=np.array(sources))
+    return images, labels
 
 
 def offline_csv_path() -> Path:
@@ -134,12 +190,17 @@ def _offline_split(
 
 
 def _load_offline(split: str, cached: Path) -> tuple[np.ndarray, np.ndarray]:
-    arrays = download.load_arrays(cached, ("images", "labels"))
-    if arrays is None:
+    """The offline split, from the decoded cache when it is valid, else from the CSV."""
+    try:
+        arrays = _download.load_arrays(cached, ("images", "labels"))
+        images, labels = arrays["images"], arrays["labels"]
+        if images.shape != (5000, 28, 28) or images.dtype != np.uint8:
+            raise _download.CacheError(f"{cached.name} holds images {images.shape}")
+        _check_digits(images, labels, cached.name)
+    except (_download.CacheError, IDXError):  # missing or damaged: rebuilt from the CSV
         images, labels = _read_offline()
-        arrays = {"images": images, "labels": labels}
-        download.save_arrays(cached, **arrays)
-    return _offline_split(arrays["images"], arrays["labels"], split)
+        _download.save_arrays(cached, images=images, labels=labels)
+    return _offline_split(images, labels, split)
 
 
 def _check_args(split: Any, source: Any, timeout: Any) -> None:
@@ -160,93 +221,171 @@ def load_mnist(
     timeout: float = 10.0,
     verbose: bool = True,
     mirrors: Sequence[str] = MIRRORS,
+    download: bool = True,
 ) -> MNISTData:
     """MNIST digits as arrays: images uint8 (N, 28, 28), labels int64 (N,), and the source.
 
     N is 60,000 (train) / 10,000 (test) for the full set, 4,000 / 1,000 offline.
     ``timeout`` bounds each HTTP request (seconds); ``mirrors`` are base URLs tried
-    in order. With ``verbose`` one line says which source is used and why.
+    in order. With ``verbose`` one line says which source is used and why (and one more
+    for each damaged cached file, which is removed and fetched again).
     ``source="full"`` raises :class:`~minidl.data.download.DownloadError` when no
     mirror delivers; ``"auto"`` falls back to the offline subset instead.
+    ``download=False`` never touches the network: the full set only if it is cached.
     """
     _check_args(split, source, timeout)
     say: Callable[[str], None] = print if verbose else (lambda _msg: None)
-    folder = download.cache_dir(cache_dir) / "mnist"
-    decoded = folder / f"mnist_{split}.npz"
+    folder = _download.cache_dir(cache_dir) / "mnist"
+    offline = folder / "mnist_5k.npz"
 
     if source == "offline":
         say(f"MNIST: offline (requested); {_OFFLINE_NOTE}")
-        return MNISTData(*_load_offline(split, folder / "mnist_5k.npz"), "offline")
+        return MNISTData(*_load_offline(split, offline), "offline")
 
-    arrays = download.load_arrays(decoded, ("images", "labels"))
-    if arrays is not None:
+    cached = _cached_full(split, folder, say)
+    if cached is not None:
         say(f"MNIST: full (cached in {folder})")
-        return MNISTData(arrays["images"], arrays["labels"], "full")
+        return MNISTData(*cached, "full")
+    if not download:
+        why = f"the full set is not in {folder} and download=False"
+        if source == "full":
+            raise _download.DownloadError(f"MNIST: {why}")
+        say(f"MNIST: offline ({why}); {_OFFLINE_NOTE}")
+        return MNISTData(*_load_offline(split, offline), "offline")
 
-    if source == "auto" and not _have_files(split, folder):
-        reachable, why = download.first_reachable(mirrors)
+    if source == "auto":
+        reachable, why = _download.first_reachable(mirrors)
         if reachable is None:
             say(f"MNIST: offline (no network: {why}); {_OFFLINE_NOTE}")
-            return MNISTData(*_load_offline(split, folder / "mnist_5k.npz"), "offline")
+            return MNISTData(*_load_offline(split, offline), "offline")
         mirrors = [reachable, *(m for m in mirrors if m != reachable)]
         try:
             images, labels = _download_full(split, folder, mirrors, timeout, verbose)
-        except (download.DownloadError, IDXError) as e:
+        except (_download.DownloadError, IDXError) as e:
             say(f"MNIST: offline (download failed: {e}); {_OFFLINE_NOTE}")
-            return MNISTData(*_load_offline(split, folder / "mnist_5k.npz"), "offline")
+            return MNISTData(*_load_offline(split, offline), "offline")
     else:
         images, labels = _download_full(split, folder, mirrors, timeout, verbose)
-    download.save_arrays(decoded, images=images, labels=labels)
+    sources = np.array([FILES[name] for name in _gz_names(split)])
+    _download.save_arrays(folder / f"mnist_{split}.npz", images=images, labels=labels,
+                          sources=sources)
     say(f"MNIST: full (files in {folder})")
     return MNISTData(images, labels, "full")
 
 
-class MNIST(Dataset):
-    """MNIST as a :class:`Dataset` of ``(image, label)`` pairs.
+def _batchable(transform: Any, raw: bool) -> list[Normalize] | None:
+    """The Normalize steps of ``transform`` when it can run on a whole batch of float images
+    (B, 1, 28, 28) with the same result as sample by sample, else None. ``raw``: the
+    transform gets uint8 (28, 28) images, so it must start with ToTensor."""
+    steps = list(transform.transforms) if isinstance(transform, Compose) else \
+        [] if transform is None else [transform]
+    if raw:
+        if not steps or type(steps[0]) is not ToTensor:
+            return None
+        steps = steps[1:]
+    return steps if all(type(t) is Normalize for t in steps) else None
 
-    ``image`` is float32 in [0, 1], shape (1, 28, 28), or (784,) with ``flatten=True``;
-    ``label`` an int64 digit. ``transform`` (e.g. ``Normalize((0.1307,), (0.3081,))``)
-    is applied to the (1, 28, 28) image before flattening. The raw arrays are
-    ``.data`` (uint8 (N, 28, 28)) and ``.targets`` (int64 (N,)); ``.source`` says where
-    they came from. The other arguments are those of :func:`load_mnist`.
+
+class MNIST(Dataset):
+    """MNIST as a :class:`Dataset` of ``(image, label)`` pairs, in two forms.
+
+    minidl's form, ``MNIST("train")``, ``MNIST("test", "offline")`` or
+    ``MNIST(split="test", source="offline")``: ``image``
+    is float32 in [0, 1], shape (1, 28, 28), and ``transform`` (e.g.
+    ``Normalize((0.1307,), (0.3081,))``) is applied to that; ``label`` is an int64 digit.
+
+    torchvision's form, ``MNIST(root, train=True, transform=ToTensor(), download=True)``
+    (any first argument other than "train"/"test" is the ``root`` folder): the data is
+    cached under ``root`` (as ``cache_dir``), ``transform`` gets the raw image, uint8
+    (28, 28) (where torchvision gives a 28×28 PIL image), so ``ToTensor()`` makes it a
+    float32 Tensor (1, 28, 28) in [0, 1]; ``label`` is a Python int. As in torchvision,
+    ``download`` defaults to False there; without the full set in ``root`` the offline
+    subset is used (and a line says so).
+
+    In both, ``target_transform`` is applied to the label and ``flatten=True`` reshapes the
+    (transformed) image to (784,). The raw arrays are ``.data`` (uint8 (N, 28, 28)) and
+    ``.targets`` (int64 (N,)); ``.source`` says where they came from. ``source``,
+    ``cache_dir`` and ``verbose`` are those of :func:`load_mnist`, and ``download`` (in
+    minidl's form True) too.
     """
 
     classes = tuple(str(d) for d in range(10))
 
     def __init__(
         self,
-        split: str = "train",
-        source: str = "auto",
+        root: str | os.PathLike[str] | None = None,
+        train: bool | None = None,
         transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+        download: bool | None = None,
+        *,
+        split: str | None = None,
+        source: str = "auto",
         flatten: bool = False,
         cache_dir: str | Path | None = None,
         verbose: bool = True,
     ) -> None:
-        if transform is not None and not callable(transform):
-            raise TypeError(f"MNIST: transform must be callable, got {transform!r}")
+        if isinstance(root, str) and root in _PREFIX:  # minidl's form: MNIST("train")
+            if split not in (None, root):
+                raise ValueError(f"MNIST: split given twice, as {root!r} and {split!r}")
+            split, root = root, None
+        if root is not None:
+            if cache_dir is not None:
+                raise ValueError("MNIST: give the folder as root or as cache_dir, not both")
+            cache_dir = Path(root)
+        if root is None and isinstance(train, str) and train in _SOURCES:
+            source, train = train, None  # minidl's positional form: MNIST("test", "offline")
+        if train is not None:
+            if not isinstance(train, bool):
+                raise TypeError(f"MNIST: train must be True or False, got {train!r}")
+            if split not in (None, "train" if train else "test"):
+                raise ValueError(f"MNIST: train={train} contradicts split={split!r}")
+            split = "train" if train else "test"
+        for name, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"MNIST: {name} must be callable, got {fn!r}")
+        self.split = split or "train"
+        self.root = root
+        self.train = self.split == "train"
         self.data, self.targets, self.source = load_mnist(
-            split, source, cache_dir=cache_dir, verbose=verbose
+            self.split, source, cache_dir=cache_dir, verbose=verbose,
+            download=root is None if download is None else bool(download),
         )
-        self.split = split
         self.transform = transform
+        self.target_transform = target_transform
         self.flatten = bool(flatten)
+        self._raw = root is not None  # torchvision's form: transforms get uint8 (28, 28)
+        self._batch_steps = None if target_transform is not None else \
+            _batchable(transform, self._raw)
 
     def __len__(self) -> int:
         return len(self.targets)
 
-    def __getitem__(self, index: int) -> tuple[Any, np.int64]:
-        image = self.data[index][None].astype(np.float32) / np.float32(255.0)
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        if self._raw:
+            image: Any = self.data[index]
+            label: Any = int(self.targets[index])
+        else:
+            image = self.data[index][None].astype(np.float32) / np.float32(255.0)
+            label = self.targets[index]
         if self.transform is not None:
             image = self.transform(image)
-        return (image.reshape(-1) if self.flatten else image), self.targets[index]
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return (image.reshape(-1) if self.flatten else image), label
 
-    def get_batch(self, indices: np.ndarray) -> tuple[Tensor, Tensor]:
-        """Images (B, 1, 28, 28) or (B, 784) float32 and labels (B,) int64 for ``indices``."""
-        if self.transform is not None:
+    def get_batch(self, indices: np.ndarray) -> tuple[Any, Any]:
+        """Images (B, 1, 28, 28) or (B, 784) and labels (B,) int64 for ``indices``: one
+        NumPy step per batch when the transforms allow it (none, or ToTensor and
+        Normalize), else the samples collated one by one."""
+        if self._batch_steps is None:
             return default_collate([self[int(i)] for i in indices])
-        images = self.data[indices].astype(np.float32) / np.float32(255.0)
+        images = self.data[indices][:, None].astype(np.float32) / np.float32(255.0)
+        for step in self._batch_steps:
+            images = step(images)
         shape = (len(indices), -1) if self.flatten else (len(indices), 1, 28, 28)
         return from_numpy(images.reshape(shape)), from_numpy(self.targets[indices])
 
     def __repr__(self) -> str:
-        return f"MNIST(split={self.split!r}, source={self.source!r}, n={len(self)})"
+        where = f", root={str(self.root)!r}" if self.root is not None else ""
+        return f"MNIST(split={self.split!r}{where}, source={self.source!r}, n={len(self)})"

@@ -74,6 +74,13 @@ class ToTensor:
             raise ShapeError(
                 f"ToTensor: expected an image (H, W) or (H, W, C), got {fmt_shape(arr.shape)}"
             )
+        if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[2] > 4:
+            raise ShapeError(
+                f"ToTensor: expected an image (H, W) or (H, W, C), got {fmt_shape(arr.shape)}, "
+                "which is channels-first already (as the items of minidl's MNIST('train') "
+                "are): drop ToTensor, or use torchvision's form MNIST(root, train=True, "
+                "transform=ToTensor()), whose transform gets the raw image"
+            )
         if arr.dtype == np.uint8:
             arr = arr.astype(np.float32) / np.float32(255.0)
         elif arr.dtype.kind == "f":

@@ -20,7 +20,7 @@ from minidl.tensor import Tensor
 class Softmax(Function):
     @staticmethod
     def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.softmax_forward(x, dim)
+        out = K.softmax_forward(x, dim) if x.size else x.copy()  # empty in, empty out
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -28,13 +28,13 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         (out,) = ctx.saved_tensors
-        return K.softmax_backward(grad, out, ctx.dim)
+        return K.softmax_backward(grad, out, ctx.dim) if out.size else grad.copy()
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.log_softmax_forward(x, dim)
+        out = K.log_softmax_forward(x, dim) if x.size else x.copy()  # empty in, empty out
         ctx.save_for_backward(out)
         ctx.dim = dim
         return out
@@ -42,7 +42,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         (out,) = ctx.saved_tensors
-        return K.log_softmax_backward(grad, out, ctx.dim)
+        return K.log_softmax_backward(grad, out, ctx.dim) if out.size else grad.copy()
 
 
 def relu(input: Tensor) -> Tensor:  # noqa: A002
@@ -81,7 +81,8 @@ def _class_dim(fn: str, x: Tensor, dim: int) -> int:
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (computed stably). Same shape as ``input``."""
+    """e^{x_i} / Σ_j e^{x_j} along ``dim`` (computed stably). Same shape as ``input``
+    (an empty input gives an empty output, as in PyTorch)."""
     x = float_tensor("softmax", input)
     return Softmax.apply(x, dim=_class_dim("softmax", x, dim))
 

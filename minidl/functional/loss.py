@@ -117,6 +117,13 @@ def binary_cross_entropy(
     how = check_reduction("binary_cross_entropy", reduction)
     x = float_tensor("binary_cross_entropy", input)
     _same_shape("binary_cross_entropy", x, target)
+    nan = np.isnan(x.data)
+    if nan.any():
+        raise ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got NaN at flat "
+            f"position {int(np.argmax(nan))} of input {fmt_shape(x.shape)} (a NaN comes from an "
+            "earlier step: look at what produced the input, e.g. an overflow or log(0))"
+        )
     if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
@@ -197,6 +204,16 @@ def _check_classes(fn: str, t: np.ndarray, keep: np.ndarray, c: int, ignore_inde
         )
 
 
+def _check_not_empty(fn: str, x: Tensor, how: str) -> None:
+    """A mean over no samples is undefined: say so (PyTorch returns nan, which then spreads)."""
+    if how == "mean" and 0 in x.shape:
+        raise ShapeError(
+            f"{fn}: expected a non-empty batch of class scores (N, C) with N ≥ 1, got input "
+            f"{fmt_shape(x.shape)}: the mean loss over no samples is undefined. Check the "
+            "DataLoader or the slice that made this batch (reduction='sum' would give 0)"
+        )
+
+
 def _masked_reduce(
     losses: Tensor, keep: np.ndarray, shape: tuple[int, ...], how: str
 ) -> Tensor:
@@ -224,7 +241,8 @@ def cross_entropy(
     fn = "cross_entropy"
     how = check_reduction(fn, reduction)
     eps = probability(fn, label_smoothing, "label_smoothing")
-    rows, t, shape = _class_layout(fn, float_tensor(fn, input), target)
+    _check_not_empty(fn, float_tensor(fn, input), how)
+    rows, t, shape = _class_layout(fn, input, target)
     keep = t != ignore_index
     _check_classes(fn, t, keep, rows.shape[1], ignore_index)
     losses = CrossEntropy.apply(rows, target=np.where(keep, t, 0), label_smoothing=eps)
@@ -242,7 +260,8 @@ def nll_loss(
     """
     fn = "nll_loss"
     how = check_reduction(fn, reduction)
-    rows, t, shape = _class_layout(fn, float_tensor(fn, input), target)
+    _check_not_empty(fn, float_tensor(fn, input), how)
+    rows, t, shape = _class_layout(fn, input, target)
     keep = t != ignore_index
     _check_classes(fn, t, keep, rows.shape[1], ignore_index)
     losses = -rows[np.arange(t.shape[0]), np.where(keep, t, 0)]

@@ -170,10 +170,18 @@ def check_sequence_input(name: str, input: Tensor, input_size: int | str,  # noq
     layout = "(N, L, {})" if batch_first else "(L, N, {})"
     if input.ndim == 2:
         layout = "(L, {})"
-    ok = input.ndim in (2, 3) and input.shape[-1] == input_size and 0 not in input.shape
-    if not ok:
-        raise ShapeError(f"{name}: expected input {layout.format(input_size)} with "
-                         f"batch_first={batch_first}, got {fmt_shape(input.shape)}")
+    expected = f"expected input {layout.format(input_size)} with batch_first={batch_first}"
+    if input.ndim not in (2, 3) or input.shape[-1] != input_size:
+        raise ShapeError(f"{name}: {expected}, got {fmt_shape(input.shape)}")
+    steps = input.shape[1] if batch_first and input.ndim == 3 else input.shape[0]
+    if steps == 0:
+        raise ShapeError(f"{name}: {expected} and a sequence of at least one step (L ≥ 1), "
+                         f"got L = 0 in {fmt_shape(input.shape)}: an empty sequence has no "
+                         "output (PyTorch raises too)")
+    if 0 in input.shape:
+        raise ShapeError(f"{name}: {expected} and at least one sequence (N ≥ 1), got N = 0 in "
+                         f"{fmt_shape(input.shape)}: check the DataLoader or the slice that "
+                         "made this batch")
 
 
 def check_cell_input(name: str, input: Tensor, input_size: int | str) -> None:  # noqa: A002

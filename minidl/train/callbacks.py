@@ -141,6 +141,8 @@ class ModelCheckpoint(Callback):
     :class:`EarlyStopping`); otherwise after every epoch. ``path`` may contain
     format fields filled from the epoch's logs and the 1-based ``epoch``, e.g.
     ``"ckpt/model-{epoch:02d}-{val_loss:.3f}.npz"``. ``saved`` lists the paths written.
+    Each save is atomic (``minidl.save`` renames a finished temporary file over ``path``),
+    so an interrupted or failed save keeps the previous checkpoint.
     """
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",

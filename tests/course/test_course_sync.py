@@ -94,22 +94,24 @@ def test_untouched_stub_is_updated_when_the_solution_changes(course):
 def test_edited_stub_is_never_overwritten(course):
     sync(course)
     target = course / "exercises" / "ch09_toy.py"
-    mine = stub(course).replace("raise NotImplementedError(", "return x + x\n    (", 1)
+    mine = stub(course).replace("    raise NotImplementedError(\n        \"Exercise 9.1",
+                                "    return x + x\n    raise NotImplementedError(\n        \""
+                                "Exercise 9.1", 1)
     target.write_text(mine)
     assert kinds(sync(course))["ch09_toy.py"] == "kept"  # nothing new: kept, no .new.py
     assert not (course / "exercises" / "ch09_toy.new.py").exists()
 
-    src = course / "solutions" / "ch09_toy.py"
+    src = course / "solutions" / "ch09_toy.py"  # the course changes the line above the edit
     src.write_text(SOLUTION.replace('"""Return 2·x."""', '"""Return x doubled."""'))
     actions = sync(course)
-    assert kinds(actions)["ch09_toy.py"] == "new-beside"
+    assert kinds(actions)["ch09_toy.py"] == "conflict"
     assert target.read_text() == mine
     beside = course / "exercises" / "ch09_toy.new.py"
     assert "Return x doubled." in beside.read_text()
-    note = next(a for a in actions if a.kind == "new-beside").describe()
-    assert "exercises/ch09_toy.new.py" in note and "merge" in note
+    note = next(a for a in actions if a.kind == "conflict").describe()
+    assert "exercises/ch09_toy.new.py" in note and "exercise 9.1" in note
     again = kinds(sync(course))  # the learner has not merged yet: reminded, not rewritten
-    assert again["ch09_toy.py"] == "kept" and again["ch09_toy.new.py"] == "orphan"
+    assert again["ch09_toy.py"] == "conflict"
     assert target.read_text() == mine
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minidl
 from minidl.data import MNIST, DataLoader, DownloadError, IDXError, load_mnist, mnist
 from minidl.data.download import cache_dir
 from minidl.data.idx import parse_idx, read_idx_gz
@@ -340,3 +341,248 @@ def test_gzip_stream_of_real_mnist_header_is_recognised(tmp_path):
 def test_load_mnist_validates_arguments(kwargs, match, tmp_path):
     with pytest.raises(ValueError, match=match):
         load_mnist(cache_dir=tmp_path, verbose=False, **kwargs)
+
+
+# -- issue 10, item 5: cached files are validated; a damaged cache never leaves a stuck state
+
+
+def cache_full(monkeypatch, cache: Path, closed_port_url: str) -> tuple[np.ndarray, np.ndarray]:
+    """A valid cached full training split (tiny): gz files and the decoded .npz."""
+    images, labels = publish(monkeypatch, cache / "mnist")
+    got = load_mnist("train", cache_dir=cache, mirrors=[closed_port_url], verbose=False)
+    assert got.source == "full" and (cache / "mnist" / "mnist_train.npz").is_file()
+    return images, labels
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_a_damaged_decoded_cache_is_rebuilt_from_the_gz_files(
+        monkeypatch, tmp_path, closed_port_url, capsys, damage):
+    images, _ = cache_full(monkeypatch, tmp_path, closed_port_url)
+    npz = tmp_path / "mnist" / "mnist_train.npz"
+    raw = npz.read_bytes()
+    npz.write_bytes({"truncate": raw[: len(raw) // 2], "garbage": b"\x00" * 100,
+                     "empty": b""}[damage])
+    got = load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url])
+    out = capsys.readouterr().out
+    assert got.source == "full"
+    np.testing.assert_array_equal(got.images, images)
+    assert "mnist_train.npz" in out and "removed it" in out and "MNIST: full (cached" in out
+    assert load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url],
+                      verbose=False).source == "full"  # rebuilt: no longer damaged
+    capsys.readouterr()
+    load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url])
+    assert "removed" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("with_sources", [True, False])
+def test_a_cache_of_7x7_images_and_labels_up_to_80_is_rejected(
+        monkeypatch, tmp_path, closed_port_url, capsys, with_sources):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {"images": rng.integers(0, 256, (50, 7, 7), dtype=np.uint8),
+              "labels": rng.integers(0, 81, 50).astype(np.int64)}
+    if with_sources:  # claims to come from the official files
+        arrays["sources"] = np.array([mnist.FILES[n] for n in TRAIN_FILES])
+    np.savez(folder / "mnist_train.npz", **arrays)
+    got = load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url])
+    out = capsys.readouterr().out
+    assert got.source == "offline" and got.images.shape == (4000, 28, 28)
+    assert "mnist_train.npz" in out and "removed it" in out
+    assert not (folder / "mnist_train.npz").exists()
+
+
+def test_a_corrupt_cached_gz_in_auto_mode_falls_back_offline(
+        monkeypatch, tmp_path, closed_port_url, capsys):
+    folder = tmp_path / "mnist"
+    publish(monkeypatch, folder)
+    gz = folder / TRAIN_FILES[0]
+    gz.write_bytes(gz.read_bytes()[:40])  # truncated
+    got = load_mnist("train", source="auto", cache_dir=tmp_path, mirrors=[closed_port_url])
+    out = capsys.readouterr().out
+    assert got.source == "offline"
+    assert f"the cached {TRAIN_FILES[0]} in {folder} is corrupt" in out and "removed it" in out
+    assert "MNIST: offline (no network" in out
+    assert not gz.exists()  # not stuck: the next call with a network fetches it again
+
+
+def test_a_corrupt_cached_gz_is_fetched_again(served, monkeypatch, tmp_path, capsys):
+    www, url = served
+    images, _ = publish(monkeypatch, www)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / TRAIN_FILES[0]).write_bytes(b"\x1f\x8b garbage")
+    got = load_mnist("train", source="full", cache_dir=tmp_path, mirrors=[url])
+    out = capsys.readouterr().out
+    assert got.source == "full" and "corrupt" in out
+    np.testing.assert_array_equal(got.images, images)
+    assert sha256_of(folder / TRAIN_FILES[0]) == sha256_of(www / TRAIN_FILES[0])
+
+
+def test_full_mode_without_network_after_a_corrupt_cache_recovers_later(
+        served, monkeypatch, tmp_path, closed_port_url):
+    www, url = served
+    images, _ = publish(monkeypatch, www)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / TRAIN_FILES[1]).write_bytes(b"not gzip")
+    with pytest.raises(DownloadError, match="could not download"):
+        load_mnist("train", source="full", cache_dir=tmp_path, mirrors=[closed_port_url],
+                   timeout=2.0, verbose=False)
+    got = load_mnist("train", source="full", cache_dir=tmp_path, mirrors=[url], verbose=False)
+    np.testing.assert_array_equal(got.images, images)
+
+
+def test_a_damaged_offline_cache_is_rebuilt(tmp_path):
+    first = load_mnist("test", source="offline", cache_dir=tmp_path, verbose=False)
+    cached = tmp_path / "mnist" / "mnist_5k.npz"
+    cached.write_bytes(cached.read_bytes()[:1000])
+    again = load_mnist("test", source="offline", cache_dir=tmp_path, verbose=False)
+    np.testing.assert_array_equal(again.images, first.images)
+    np.savez(cached, images=np.zeros((5, 7, 7), np.uint8), labels=np.full(5, 80))
+    third = load_mnist("test", source="offline", cache_dir=tmp_path, verbose=False)
+    np.testing.assert_array_equal(third.labels, first.labels)
+
+
+def test_download_false_never_touches_the_network(served, monkeypatch, tmp_path, capsys):
+    www, url = served
+    publish(monkeypatch, www)
+    got = load_mnist("train", cache_dir=tmp_path, mirrors=[url], download=False)
+    out = capsys.readouterr().out
+    assert got.source == "offline" and "download=False" in out
+    assert not (tmp_path / "mnist" / TRAIN_FILES[0]).exists()
+    with pytest.raises(DownloadError, match="download=False"):
+        load_mnist("train", "full", cache_dir=tmp_path, mirrors=[url], download=False)
+
+
+# -- issue 11: torchvision's form of the dataset ---------------------------------------------
+
+
+def test_torchvision_form_with_to_tensor(monkeypatch, tmp_path, closed_port_url):
+    from minidl.data.transforms import ToTensor
+
+    images, labels = cache_full(monkeypatch, tmp_path, closed_port_url)  # full set in root
+    ds = MNIST(tmp_path, train=True, download=True, transform=ToTensor(), verbose=False)
+    assert ds.source == "full" and ds.train and len(ds) == 5
+    x, y = ds[2]
+    assert isinstance(x, minidl.Tensor) and x.shape == (1, 28, 28) and x.dtype == np.float32
+    np.testing.assert_array_equal(x.numpy()[0], images[2] / np.float32(255))
+    assert type(y) is int and y == labels[2]
+    assert 0.0 <= float(x.min()) and float(x.max()) <= 1.0
+    xb, yb = next(iter(DataLoader(ds, batch_size=5)))
+    assert xb.shape == (5, 1, 28, 28) and xb.dtype == np.float32 and yb.dtype == np.int64
+    np.testing.assert_array_equal(yb.numpy(), labels)
+
+
+def test_torchvision_form_without_the_full_set_uses_the_offline_digits(tmp_path, capsys):
+    from minidl.data.transforms import ToTensor
+
+    ds = MNIST(str(tmp_path / "data"), train=False, transform=ToTensor())  # download=False
+    out = capsys.readouterr().out
+    assert ds.source == "offline" and len(ds) == 1000 and not ds.train
+    assert "download=False" in out and str(tmp_path / "data") in out
+    assert (tmp_path / "data" / "mnist" / "mnist_5k.npz").is_file()  # cached under root
+    x, y = ds[0]
+    assert x.shape == (1, 28, 28) and type(y) is int
+
+
+def test_torchvision_pipelines_batch_like_samples(tmp_path):
+    from minidl.data.transforms import Compose, Lambda, ToTensor
+
+    pipelines = [ToTensor(), Compose([ToTensor(), Normalize((0.1307,), (0.3081,))]),
+                 Compose([ToTensor(), Lambda(lambda t: t * 2)]), None]
+    idx = np.array([7, 0, 999])
+    for transform in pipelines:
+        ds = MNIST(tmp_path, train=False, transform=transform, verbose=False)
+        xb, yb = ds.get_batch(idx)
+        samples = [ds[int(i)] for i in idx]
+        expected = np.stack([np.asarray(s[0].numpy() if isinstance(s[0], minidl.Tensor)
+                                        else s[0]) for s in samples])
+        np.testing.assert_allclose(xb.numpy(), expected, rtol=1e-6, atol=1e-7)
+        assert yb.numpy().tolist() == [s[1] for s in samples]
+    raw = MNIST(tmp_path, train=False, verbose=False)[0][0]  # no transform: the raw image
+    assert raw.dtype == np.uint8 and raw.shape == (28, 28)
+
+
+def test_target_transform_and_flatten_in_both_forms(tmp_path):
+    from minidl.data.transforms import ToTensor
+
+    one_hot = lambda y: np.eye(10, dtype=np.float32)[y]  # noqa: E731
+    for ds in (MNIST(tmp_path, train=False, transform=ToTensor(), target_transform=one_hot,
+                     flatten=True, verbose=False),
+               MNIST("test", source="offline", cache_dir=tmp_path, target_transform=one_hot,
+                     flatten=True, verbose=False)):
+        x, y = ds[4]
+        assert tuple(x.shape) == (784,) and y.shape == (10,) and y[ds.targets[4]] == 1
+        xb, yb = ds.get_batch(np.array([4, 5]))
+        assert xb.shape == (2, 784) and yb.shape == (2, 10)
+
+
+def test_minidl_forms_are_unchanged(tmp_path):
+    for ds in (MNIST("test", source="offline", cache_dir=tmp_path, verbose=False),
+               MNIST("test", "offline", cache_dir=tmp_path, verbose=False),
+               MNIST(split="test", source="offline", cache_dir=tmp_path, verbose=False),
+               MNIST(train=False, source="offline", cache_dir=tmp_path, verbose=False)):
+        x, y = ds[0]
+        assert x.shape == (1, 28, 28) and x.dtype == np.float32 and y.dtype == np.int64
+        assert ds.split == "test" and len(ds) == 1000
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"split": "test", "train": True}, ValueError, "contradicts"),
+    ({"root": "data", "cache_dir": "x"}, ValueError, "root or as cache_dir"),
+    ({"train": "yes"}, TypeError, "train must be True or False"),
+    ({"target_transform": 3}, TypeError, "target_transform must be callable"),
+])
+def test_mnist_argument_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        MNIST(**kwargs, verbose=False)
+
+
+def test_to_tensor_refuses_an_image_that_is_channels_first_already(tmp_path):
+    from minidl.data.transforms import ToTensor
+
+    ds = MNIST("test", source="offline", cache_dir=tmp_path, transform=ToTensor(),
+               verbose=False)
+    with pytest.raises(minidl.ShapeError, match=r"\(1, 28, 28\), which is channels-first.*"
+                                                r"MNIST\(root, train=True"):
+        ds[0]
+
+
+def test_a_torchvision_style_training_script_runs_unchanged(tmp_path):
+    """The tutorial pipeline with ``import minidl as torch``: the data is the offline subset
+    (download=False keeps the test off the network), the model learns it."""
+    import minidl as torch
+    from minidl import nn
+    from minidl.data import DataLoader as Loader
+    from minidl.data.transforms import Compose, ToTensor
+
+    transform = Compose([ToTensor(), Normalize((0.1307,), (0.3081,))])
+    train = MNIST(str(tmp_path), train=True, download=False, transform=transform, verbose=False)
+    test = MNIST(str(tmp_path), train=False, download=False, transform=transform, verbose=False)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(2):
+        for data, target in Loader(train, batch_size=64, shuffle=True):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(data.reshape(data.shape[0], -1)), target)
+            loss.backward()
+            optimizer.step()
+    correct = 0
+    with torch.no_grad():
+        for data, target in Loader(test, batch_size=500):
+            pred = model(data.reshape(data.shape[0], -1)).argmax(dim=1)
+            correct += int((pred.numpy() == target.numpy()).sum())
+    assert correct / len(test) > 0.8  # chance is 0.1; this MLP reaches about 0.9
+
+
+def test_a_decoded_cache_from_an_older_minidl_is_rebuilt_with_a_clear_line(
+        monkeypatch, tmp_path, closed_port_url, capsys):
+    images, labels = cache_full(monkeypatch, tmp_path, closed_port_url)
+    np.savez(tmp_path / "mnist" / "mnist_train.npz", images=images, labels=labels)  # old format
+    got = load_mnist("train", cache_dir=tmp_path, mirrors=[closed_port_url])
+    out = capsys.readouterr().out
+    assert got.source == "full" and "written by an older minidl" in out
+    with np.load(tmp_path / "mnist" / "mnist_train.npz") as rebuilt:
+        assert rebuilt["sources"].tolist() == [mnist.FILES[n] for n in TRAIN_FILES]

@@ -10,6 +10,7 @@ import pytest
 
 import minidl
 from minidl import nn
+from minidl.serialization import CheckpointError
 
 
 def test_round_trip_keeps_names_order_dtypes_values(tmp_path):
@@ -45,14 +46,14 @@ def test_model_round_trip_through_a_file_object():
 def test_load_refuses_pickles(tmp_path):
     path = tmp_path / "obj.npz"
     np.savez(path, a=np.array([{"x": 1}], dtype=object))
-    with pytest.raises(ValueError, match="holds something other than plain arrays"):
+    with pytest.raises(ValueError, match=r"obj\.npz. holds something other than plain arrays"):
         minidl.load(path)
 
 
 def test_save_errors(tmp_path):
     path = tmp_path / "x.npz"
-    with pytest.raises(TypeError, match=r"save: expected a state dict .* got Linear "
-                                        r"\(pass model.state_dict\(\)\)"):
+    with pytest.raises(TypeError, match=r"save: got a whole module \(Linear\).*"
+                                        r"minidl.save\(model.state_dict\(\), path\)"):
         minidl.save(nn.Linear(2, 2), path)
     with pytest.raises(TypeError, match="save: state dict keys must be strings, got 3"):
         minidl.save({3: minidl.ones(1)}, path)
@@ -66,11 +67,149 @@ def test_save_errors(tmp_path):
 def test_load_errors(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_text("not an archive")
-    with pytest.raises(ValueError, match="is not an .npz file written by minidl.save"):
+    with pytest.raises(ValueError, match=r"bad\.npz. is not an \.npz file .*minidl\.save"):
         minidl.load(bad)
     single = tmp_path / "one.npy"
     np.save(single, np.zeros(2))
-    with pytest.raises(ValueError, match="got a single ndarray"):
+    with pytest.raises(ValueError, match="holds a single ndarray"):
         minidl.load(single)
     with pytest.raises(FileNotFoundError):
         minidl.load(tmp_path / "missing.npz")
+
+
+# -- issue 10, item 4: a save never destroys a good file; any key; clear errors on load ---
+
+
+def good_checkpoint(path) -> OrderedDict:
+    state = OrderedDict([("w", minidl.tensor([1.0, 2.0])), ("b", minidl.tensor([3.0]))])
+    minidl.save(state, path)
+    return state
+
+
+def test_any_key_name_works(tmp_path):
+    path = tmp_path / "keys.npz"
+    state = {"file": np.arange(3), "allow_pickle": np.ones(2), "args": np.zeros(1),
+             "a/b.c": np.array([7])}
+    minidl.save(state, path)
+    loaded = minidl.load(path)
+    assert list(loaded) == list(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(loaded[key].numpy(), value)
+
+
+def test_a_failing_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    good_checkpoint(path)
+    before = path.read_bytes()
+    real_write = np.lib.format.write_array
+    calls = []
+
+    def disk_full_at_the_second_entry(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full_at_the_second_entry)
+    with pytest.raises(OSError, match="No space left"):
+        minidl.save({"w": minidl.ones(2), "b": minidl.ones(1)}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"]  # no temporary left
+
+
+def test_an_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    good_checkpoint(path)
+    before = path.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np.lib.format, "write_array", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        minidl.save({"w": minidl.zeros(5)}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"]
+
+
+def test_save_replaces_by_rename_and_keeps_the_mode(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    good_checkpoint(path)
+    path.chmod(0o640)
+    inode = path.stat().st_ino
+    minidl.save({"w": minidl.zeros(2)}, path)
+    assert path.stat().st_ino != inode  # a new file renamed over the old, not rewritten
+    assert path.stat().st_mode & 0o777 == 0o640
+    np.testing.assert_array_equal(minidl.load(path)["w"].numpy(), [0.0, 0.0])
+
+
+def test_saving_a_whole_module_says_to_save_its_state_dict(tmp_path):
+    with pytest.raises(TypeError, match=r"whole module \(Sequential\).*never pickled.*"
+                                        r"minidl\.save\(model\.state_dict\(\), path\)"):
+        minidl.save(nn.Sequential(nn.Linear(2, 2)), tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 22])
+def test_truncated_file_names_the_file(tmp_path, cut):
+    path = tmp_path / "ckpt.npz"
+    minidl.save({"w": minidl.randn(50, 50), "b": minidl.randn(50)}, path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: int(len(raw) * cut) if cut < 1 else cut])
+    with pytest.raises(CheckpointError, match=r"load: '.*ckpt\.npz' is (truncated or )?corrupt"):
+        minidl.load(path)
+
+
+def test_corrupt_bytes_inside_an_entry_name_the_file_and_entry(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    minidl.save({"w": np.arange(1000, dtype=np.float32)}, path)
+    raw = bytearray(path.read_bytes())
+    raw[200:210] = b"\xff" * 10  # inside the data of w: the CRC no longer matches
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match=r"ckpt\.npz. is .*corrupt at entry .w."):
+        minidl.load(path)
+
+
+def test_torch_save_files_are_named_and_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    for new_format in (True, False):
+        path = tmp_path / f"model_{new_format}.pt"
+        torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=new_format)
+        with pytest.raises(CheckpointError, match=rf"model_{new_format}\.pt' was written by "
+                                                  r"torch\.save .*np\.savez"):
+            minidl.load(path)
+
+
+def test_load_accepts_pytorch_keywords(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    state = good_checkpoint(path)
+    loaded = minidl.load(path, map_location="cpu", weights_only=True)
+    np.testing.assert_array_equal(loaded["w"].numpy(), state["w"].numpy())
+    with pytest.raises(ValueError, match="map_location"):
+        minidl.load(path, map_location="cuda:0")
+    with pytest.raises(ValueError, match="weights_only=False would allow pickles"):
+        minidl.load(path, weights_only=False)
+
+
+def test_model_checkpoint_keeps_the_last_good_checkpoint_when_a_save_fails(tmp_path, monkeypatch):
+    from minidl.train import ModelCheckpoint
+
+    model = nn.Linear(3, 2)
+    ckpt = ModelCheckpoint(tmp_path / "best.npz", monitor="val_loss")
+    ckpt.set_context(model, None)
+    ckpt.on_train_begin({})
+    ckpt.on_epoch_end(0, {"val_loss": 1.0})
+    good = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    with minidl.no_grad():
+        model.weight.data[...] = 0.0  # the model changes, then the next save fails
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
+    with pytest.raises(OSError):
+        ckpt.on_epoch_end(1, {"val_loss": 0.5})
+    loaded = minidl.load(tmp_path / "best.npz")
+    for key, value in good.items():
+        np.testing.assert_array_equal(loaded[key].numpy(), value)
+    assert ckpt.saved == [str(tmp_path / "best.npz")]
