@@ -14,8 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from minidl import cuda, data, functional, nn, optim, train, utils
-from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from minidl import autograd, cuda, data, functional, nn, optim, train, utils
+from minidl.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from minidl.autograd.gradcheck import GradcheckError, gradcheck
 from minidl.device import Device, device
 from minidl.errors import DeviceError, DTypeError, GraphError, ShapeError

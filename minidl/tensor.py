@@ -16,7 +16,7 @@ checks). Integer and bool tensors hold labels, indices and masks.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.device import CPU, Device, check_available
 from minidl.device import device as _parse_device
 from minidl.errors import DTypeError, GraphError, ShapeError, fmt_shape
+from minidl.ops._util import category
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -46,19 +47,19 @@ _TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTe
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert ``data`` the way ``torch.tensor`` does: Python floats → float32."""
     if isinstance(data, Tensor):
-        arr = data.data.copy()
+        arr = data._data.copy()
     elif isinstance(data, np.ndarray):
         arr = data.copy()
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [d.data if isinstance(d, Tensor) else d for d in data]
+            data = [d._data if isinstance(d, Tensor) else d for d in data]
         try:
             arr = np.asarray(data)
         except ValueError:
             raise ShapeError(f"tensor: nested lists must be rectangular; {_ragged(data)}") from None
-        if arr.dtype == np.float64:
+        if arr.dtype == np.float64 and dtype is None:
             arr = arr.astype(_DEFAULT_FLOAT)
         if arr.dtype == object:
             raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} {data!r}")
@@ -98,25 +99,95 @@ class Tensor:
     ) -> None:
         dev = _parse_device(device)
         check_available(dev)
-        self.data: np.ndarray = _to_array(data, dtype)
+        self._data: np.ndarray = _to_array(data, dtype)
         self.device: Device = dev
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Node | None = None
         self._output_index = 0
         self._accumulator: AccumulateGrad | None = None
+        self._version_counter = [0]  # shared with views; bumped by every in-place change
+        self._view_of: tuple[Tensor, Any] | None = None  # (base, index) for a view
         self.requires_grad = requires_grad
 
     @classmethod
     def _from_op(cls, array: Any, node: Node | None, index: int, dev: Device | None) -> Tensor:
         out = cls.__new__(cls)
-        out.data = np.asarray(array)
+        out._data = np.asarray(array)
         out.device = dev or CPU
-        out.grad = None
+        out._grad = None
         out.grad_fn = node
         out._output_index = index
         out._accumulator = None
+        out._version_counter = [0]
+        out._view_of = None
         out._requires_grad = node is not None
         return out
+
+    def _share_version(self, base: Tensor, index: Any = None) -> None:
+        """Make this op output a view of ``base`` when it shares ``base``'s memory."""
+        if np.may_share_memory(self._data, base._data):
+            self._version_counter = base._version_counter
+            self._view_of = (base, index)
+
+    # -- the values ---------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor outside the graph, sharing memory (PyTorch's ``.data``).
+
+        ``p.data.normal_(0, 0.02)``, ``p.data -= lr * p.grad`` and ``p.data.copy_(src)``
+        change ``p`` itself; autograd does not see those changes (prefer ``no_grad()``).
+        The NumPy array is ``t.numpy()`` (``t.detach().numpy()`` when t requires grad).
+        """
+        return Tensor._from_op(self._data, None, 0, self.device)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``p.data = t`` gives ``p`` the values of ``t`` (any shape, as in PyTorch). A NumPy
+        array is accepted too (minidl's earlier spelling), and so is the tensor ``p.data``
+        itself, which is what ``p.data -= x`` assigns back after changing it in place."""
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+        if self._data.dtype.kind not in "fiub":
+            raise DTypeError(f"data: unsupported dtype {self._data.dtype}")
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the values as a NumPy array (shared unless a copy is needed)."""
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a missing attribute: say so, with a hint for NumPy's names."""
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise AttributeError(
+                f"'Tensor' object has no attribute {name!r} ({name} is a NumPy array "
+                "attribute; as in PyTorch, t.data is a Tensor: use t.numpy() or "
+                "t.detach().numpy() for the array)"
+            )
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d(loss)/d(self) after ``loss.backward()`` (None before), same shape as self."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise DTypeError(
+                    f"grad: expected a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise ShapeError(
+                    f"grad: assigned a gradient of shape {fmt_shape(value.shape)} to a tensor "
+                    f"of shape {fmt_shape(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (PyTorch's ``_version``)."""
+        return self._version_counter[0]
 
     # -- properties ------------------------------------------------------------
     @property
@@ -125,10 +196,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise DTypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"got dtype {self.data.dtype}"
+                f"got dtype {self._data.dtype}"
             )
         if not value and self.grad_fn is not None:
             raise GraphError(
@@ -146,29 +217,29 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # -- autograd ----------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
@@ -186,10 +257,21 @@ class Tensor:
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
         grad = grad.astype(self.dtype, copy=False)
-        if self.grad is None:
-            self.grad = Tensor._from_op(np.array(grad, copy=True), None, 0, self.device)
+        if self._grad is None:
+            self._grad = Tensor._from_op(np.array(grad, copy=True), None, 0, self.device)
         else:
-            self.grad.data = self.grad.data + grad
+            self._grad._data = self._grad._data + grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when the gradient w.r.t. this tensor is computed; a Tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` undoes this."""
+        if not self.requires_grad:
+            raise GraphError("register_hook: cannot register a hook on a tensor that does "
+                             "not require grad")
+        node, index = self._graph_edge()
+        hooks = node.hooks.setdefault(index, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (for inspection)."""
@@ -197,8 +279,14 @@ class Tensor:
             self.grad_fn.retained[self._output_index] = weakref.ref(self)
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no grad_fn, requires_grad=False)."""
-        return Tensor._from_op(self.data, None, 0, self.device)
+        """The same data, cut from the graph (no grad_fn, requires_grad=False).
+
+        It shares memory and the version counter with ``self``, so changing it in place is
+        still caught by backward when ``self`` was saved for it.
+        """
+        out = Tensor._from_op(self._data, None, 0, self.device)
+        out._version_counter = self._version_counter
+        return out
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -208,12 +296,12 @@ class Tensor:
     # -- conversion --------------------------------------------------------------
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"item: only a one-element tensor converts to a Python number, "
                 f"got shape {fmt_shape(self.shape)}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""
@@ -221,10 +309,10 @@ class Tensor:
             raise GraphError(
                 "numpy: this tensor requires grad; call tensor.detach().numpy() to leave the graph"
             )
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -234,20 +322,20 @@ class Tensor:
 
     def __index__(self) -> int:
         """An integer one-element tensor used as an index: ``classes[t]``, ``range(t)``."""
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError(
                 f"only integer tensors of a single element can be converted to an index, got "
                 f"dtype {self.dtype} shape {fmt_shape(self.shape)}"
             )
-        return int(self.data.reshape(()).item())
+        return int(self._data.reshape(()).item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"bool: the truth value of a tensor of shape {fmt_shape(self.shape)} is "
                 "ambiguous; use .any() or .all()"
             )
-        return bool(self.data.reshape(()).item())
+        return bool(self._data.reshape(()).item())
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Tensor:
         """``t.to('cpu')``, ``t.to(minidl.float64)``, ``t.to(other)``, ``t.to(device=…,
@@ -296,71 +384,201 @@ class Tensor:
         return self.to(int32)
 
     def bool(self) -> Tensor:
-        return Tensor._from_op(self.data.astype(bool), None, 0, self.device)
+        return Tensor._from_op(self._data.astype(bool), None, 0, self.device)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    # -- in-place (no graph: for initialisation and optimizer updates) ---------
-    def _check_inplace(self, op: str) -> None:
-        if self.requires_grad and is_grad_enabled():
+    # -- in-place ---------------------------------------------------------------
+    def _recording(self, *others: Any) -> bool:
+        """Whether an in-place change now must be recorded in the graph."""
+        return is_grad_enabled() and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        )
+
+    def _inplace(self, op: str, compute: Callable[[Tensor], Any], *others: Any) -> Tensor:
+        """Overwrite this tensor's memory with ``compute(self)``, with PyTorch's rules.
+
+        A leaf that requires grad is refused while gradients are recorded. Outside the graph
+        the new values are simply written. Inside it, ``compute`` runs on a copy of the old
+        values (so what it saves for backward stays valid) and this tensor takes over the
+        result's ``grad_fn``: its history now ends with the in-place op. Either way the
+        version counter goes up, so an op that saved these values refuses to backward.
+        """
+        recording = self._recording(*others)
+        if recording:
+            if self.is_leaf and self._requires_grad:
+                raise GraphError(
+                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                    "operation. Wrap the update in `with minidl.no_grad():` (as optimizers "
+                    "and init functions do), or assign out of place (w = w - lr * g)"
+                )
+            if self._view_of is not None:
+                return self._inplace_through_base(op, compute)
+            old = Tensor._from_op(self._data.copy(), self.grad_fn, self._output_index,
+                                  self.device)
+            old._requires_grad = self._requires_grad
+            result = compute(old)
+            if result.dtype != self.dtype:
+                result = result.to(self.dtype)
+        else:
+            result = compute(self)
+        self._write(op, result._data if isinstance(result, Tensor) else np.asarray(result))
+        if recording:
+            self.grad_fn, self._output_index = result.grad_fn, result._output_index
+            self._requires_grad = True
+        return self
+
+    def _inplace_through_base(self, op: str, compute: Callable[[Tensor], Any]) -> Tensor:
+        """In-place on a slice ``v = base[index]`` while recording: ``base[index] = new v``,
+        then v becomes ``base[index]`` again (so both histories include the change)."""
+        base, index = self._view_of
+        if index is None:
             raise GraphError(
-                f"{op}: in-place change of a tensor that requires grad; wrap it in "
-                "`with minidl.no_grad():` (as optimizers and init functions do)"
+                f"{op}: in-place change of a reshaped, permuted or expanded view of a tensor "
+                "in the graph is not supported; change the tensor itself, or assign out of "
+                "place"
             )
+        base[index] = compute(Tensor._from_op(self._data.copy(), self.grad_fn,
+                                              self._output_index, self.device))
+        fresh = ops.getitem(base, index)
+        self.grad_fn, self._output_index = fresh.grad_fn, fresh._output_index
+        self._requires_grad = fresh._requires_grad
+        return self
+
+    def _write(self, op: str, values: Any, index: Any = Ellipsis) -> None:
+        """Store ``values`` in this tensor's memory (all of it, or ``self[index]``) and count
+        the change. The shape stays; a float result is not stored in an integer tensor."""
+        values = np.asarray(values)
+        if index is Ellipsis:
+            if not _broadcasts_to(values.shape, self.shape):
+                raise ShapeError(
+                    f"{op}: the result has shape {fmt_shape(values.shape)} but the tensor "
+                    f"changed in place has shape {fmt_shape(self.shape)}"
+                )
+            if category(values.dtype) > category(self.dtype):
+                raise DTypeError(
+                    f"{op}: the result has dtype {values.dtype}, which cannot be stored in "
+                    f"place in a tensor of dtype {self.dtype}"
+                )
+        if not self._data.flags.writeable:
+            raise GraphError(
+                f"{op}: this tensor's memory is read-only (an expand()ed view stores one "
+                "element for many places); call .clone() first"
+            )
+        self._data[index] = values
+        self._version_counter[0] += 1
+
+    def _set_values(self, op: str, values: Any) -> Tensor:
+        """Overwrite every element with ``values`` (an array or a Tensor that broadcasts)."""
+        if self._recording(values):
+            return self._inplace(op, lambda t: ops.where(np.True_, values, t), values)
+        self._write(op, values._data if isinstance(values, Tensor) else values)
+        return self
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return self._set_values("zero_", 0)
 
-    def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+    def fill_(self, value: Any) -> Tensor:
+        return self._set_values("fill_", value)
 
-    def copy_(self, src: Any) -> Tensor:
-        self._check_inplace("copy_")
-        values = src.data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            self.data[...] = values
-        except ValueError:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy ``src``'s values (broadcast to this shape) into this tensor."""
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
+        if not _broadcasts_to(np.shape(src), self.shape):
             raise ShapeError(
-                f"copy_: cannot copy shape {fmt_shape(np.shape(values))} into "
+                f"copy_: cannot copy shape {fmt_shape(np.shape(src))} into "
                 f"{fmt_shape(self.shape)}"
-            ) from None
-        return self
-
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._check_inplace("add_")
-        self.data += alpha * (other.data if isinstance(other, Tensor) else other)
-        return self
-
-    def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
+            )
+        return self._set_values("copy_", src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self._check_inplace("uniform_")
-        self.data[...] = _random.default_generator().uniform(a, b, self.shape)
-        return self
+        return self._set_values("uniform_",
+                                _random.default_generator().uniform(a, b, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self._check_inplace("normal_")
-        self.data[...] = _random.default_generator().normal(mean, std, self.shape)
-        return self
+        return self._set_values("normal_",
+                                _random.default_generator().normal(mean, std, self.shape))
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace("add_", lambda t: ops.add(t, other, alpha), other)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace("sub_", lambda t: ops.sub(t, other, alpha), other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", lambda t: ops.mul(t, other), other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", lambda t: ops.div(t, other), other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", lambda t: ops.pow(t, exponent), exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", lambda t: ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", ops.neg)
+
+    def abs_(self) -> Tensor:
+        return self._inplace("abs_", ops.abs)
+
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", ops.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.sqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.tanh)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._inplace("masked_fill_", lambda t: ops.masked_fill(t, mask, value), value)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        return self._inplace("scatter_",
+                             lambda t: ops.scatter(t, dim, index, src, value, reduce), src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return self._inplace("scatter_add_", lambda t: ops.scatter_add(t, dim, index, src), src)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        if self.grad_fn is not None:
-            raise GraphError("__setitem__: cannot assign into a tensor that is part of a graph")
-        self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        if self._recording(value):
+            self._inplace("__setitem__", lambda t: ops.setitem(t, index, value), value)
+        else:
+            self._write("__setitem__", value._data if isinstance(value, Tensor) else value,
+                        _index_arrays(index))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", lambda t: ops.add(t, other), other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", lambda t: ops.sub(t, other), other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", lambda t: ops.mul(t, other), other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", lambda t: ops.div(t, other), other)
 
     # -- display -----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, precision=4, separator=", ", prefix="tensor(", threshold=200
+            self._data, precision=4, separator=", ", prefix="tensor(", threshold=200
         )
         extras = []
         if self.dtype not in (float32, int64, bool_):
@@ -433,7 +651,10 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        out = ops.getitem(self, index)
+        if out._view_of is not None:
+            out._view_of = (self, index)  # remembered for in-place changes through the slice
+        return out
 
     # comparisons return bool tensors and carry no gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -457,7 +678,7 @@ class Tensor:
     def __invert__(self) -> Tensor:
         if self.dtype != bool_:
             raise DTypeError(f"~: expected a bool tensor, got dtype {self.dtype}")
-        return Tensor._from_op(~self.data, None, 0, self.device)
+        return Tensor._from_op(~self._data, None, 0, self.device)
 
     def __and__(self, other: Any) -> Tensor:
         return ops.compare("and", self, other)
@@ -571,10 +792,10 @@ class Tensor:
         return ops.argmin(self, dim, keepdim)
 
     def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.any(self.data, axis=dim, keepdims=keepdim), self.device)
+        return _no_grad_result(np.any(self._data, axis=dim, keepdims=keepdim), self.device)
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.all(self.data, axis=dim, keepdims=keepdim), self.device)
+        return _no_grad_result(np.all(self._data, axis=dim, keepdims=keepdim), self.device)
 
     def cumsum(self, dim: int) -> Tensor:
         return ops.cumsum(self, dim)
@@ -717,6 +938,24 @@ class Tensor:
         return Tensor(data, requires_grad, dtype or self.dtype, device or self.device)
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 def _correction(unbiased: bool | int, correction: int | None) -> int:
     """PyTorch's two spellings: ``unbiased=True/False`` or ``correction=k``."""
     if correction is not None:
@@ -734,9 +973,9 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
 def _index_arrays(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 

@@ -14,14 +14,20 @@ from minidl.ops.activation import LogSoftmax, Softmax
 from minidl.tensor import Tensor
 
 
-def relu(input: Tensor) -> Tensor:  # noqa: A002
-    """max(x, 0), elementwise. Any shape."""
-    return _act.ReLU.apply(float_tensor("relu", input))
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0), elementwise. Any shape. ``inplace=True`` writes the result into ``input``."""
+    x = float_tensor("relu", input)
+    return x.relu_() if inplace else _act.ReLU.apply(x)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
-    """x where x > 0, else negative_slope · x. Any shape."""
-    return _act.LeakyReLU.apply(float_tensor("leaky_relu", input), float(negative_slope))
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False  # noqa: A002
+               ) -> Tensor:
+    """x where x > 0, else negative_slope · x. Any shape. ``inplace`` as in :func:`relu`."""
+    x = float_tensor("leaky_relu", input)
+    slope = float(negative_slope)
+    if inplace:
+        return x._inplace("leaky_relu_", lambda t: _act.LeakyReLU.apply(t, slope))
+    return _act.LeakyReLU.apply(x, slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

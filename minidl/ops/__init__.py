@@ -287,6 +287,12 @@ def getitem(a: Any, index: Any) -> Any:
     return _sh.GetItem.apply(a, _sh.normalize_index(index))
 
 
+def setitem(a: Any, index: Any, value: Any) -> Any:
+    """A copy of ``a`` with ``value`` written at ``index`` (``t[index] = value`` in a graph)."""
+    a, value = _promoted("__setitem__", a, value)
+    return _ix.SetItem.apply(a, value, _sh.normalize_index(index))
+
+
 def _check_join(op: str, tensors: Sequence[Any]) -> None:
     if not isinstance(tensors, (list, tuple)) or not tensors:
         raise ValueError(f"{op}: expected a non-empty list of tensors, got {tensors!r}")

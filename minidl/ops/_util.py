@@ -14,7 +14,7 @@ def as_array(value: Any) -> Any:
     """A Tensor's array, or the value itself (scalars stay Python scalars)."""
     from minidl.tensor import Tensor
 
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def normalize_dims(op: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:

@@ -184,8 +184,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *
            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Samples of N(mean, std²): ``normal(0, 1, size=(2, 3))``, or elementwise for tensor
     ``mean``/``std`` (broadcast together)."""
-    m = mean.data if isinstance(mean, Tensor) else mean
-    s = std.data if isinstance(std, Tensor) else std
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
     shape = _size("normal", (tuple(size),)) if size is not None else np.broadcast(m, s).shape
     if np.any(np.asarray(s) < 0):
         raise ValueError("normal: std must be ≥ 0")
@@ -201,7 +201,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> T
     input: (C,) or (N, C) non-negative weights (need not sum to 1). Returns int64 (n,) or
     (N, n). Without replacement a category is drawn at most once per row.
     """
-    weights = np.asarray(input.data, dtype=np.float64)
+    weights = np.asarray(input._data, dtype=np.float64)
     if weights.ndim not in (1, 2):
         raise ShapeError(f"multinomial: expected (C,) or (N, C) weights, got "
                          f"{fmt_shape(weights.shape)}")

@@ -118,3 +118,33 @@ class MaskedFill(Function):
     def backward(ctx: Node, grad: np.ndarray):
         (mask,) = ctx.saved_tensors
         return np.where(mask, np.zeros((), grad.dtype), grad), None, None
+
+
+class SetItem(Function):
+    """out = a with ``out[index] = value``: what ``t[index] = value`` records in the graph.
+
+    The overwritten places pass no gradient to ``a``; ``value`` gets the gradient of the
+    places it was written to (summed where it was broadcast).
+    """
+
+    @staticmethod
+    def forward(ctx: Node, a, value, index):  # noqa: ANN001
+        out = a.copy()
+        try:
+            out[index] = value
+        except (ValueError, IndexError) as e:
+            raise ShapeError(f"__setitem__: {e} (tensor shape {fmt_shape(a.shape)})") from None
+        ctx.meta = (index, np.shape(value))
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        from minidl.kernels.cpu.broadcast import sum_to_shape
+
+        index, value_shape = ctx.meta
+        grad_a = grad.copy()
+        grad_a[index] = 0
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            grad_value = sum_to_shape(np.asarray(grad[index]), value_shape)
+        return grad_a, grad_value, None

@@ -9,6 +9,8 @@ from minidl.errors import ShapeError, fmt_shape
 
 
 class Reshape(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, shape):  # noqa: ANN001
         ctx.in_shape = a.shape
@@ -25,6 +27,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, dims):  # noqa: ANN001
         if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
@@ -41,6 +45,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, shape):  # noqa: ANN001
         ctx.in_shape = a.shape
@@ -68,7 +74,7 @@ def normalize_index(index):  # noqa: ANN001, ANN201
 
     def one(i):  # noqa: ANN001, ANN202
         if isinstance(i, Tensor):
-            return i.data
+            return i._data
         if isinstance(i, list):
             return np.asarray(i)
         return i
@@ -83,8 +89,13 @@ class GetItem(Function):
     picked twice by an integer array gets both contributions.
     """
 
+    is_view = True  # basic indexing (ints, slices) returns a view, as in PyTorch
+
     @staticmethod
     def forward(ctx: Node, a, index):  # noqa: ANN001
+        key = index if isinstance(index, tuple) else (index,)
+        if not any(k is Ellipsis for k in key):
+            index = (*key, Ellipsis)  # so a[0] of a vector is a 0-d view, not a NumPy scalar
         try:
             out = a[index]
         except IndexError as e:

@@ -255,9 +255,9 @@ def test_parameters_without_grad_are_skipped():
 
 def test_step_builds_no_graph_and_keeps_the_array():
     p = minidl.tensor([1.0, 2.0], requires_grad=True)
-    data = p.data
+    data = p.detach().numpy()
     quadratic_steps(optim.SGD([p], lr=0.1), p, 1)
-    assert p.is_leaf and p.requires_grad and p.data is data  # updated in place
+    assert p.is_leaf and p.requires_grad and p.detach().numpy() is data  # updated in place
     np.testing.assert_allclose(data, [0.8, 1.6], rtol=1e-6)
 
 
