@@ -77,6 +77,12 @@ CASES = {
     "adamw": lambda o, ps: o.AdamW(ps, lr=0.05),
     "adamw_wd": lambda o, ps: o.AdamW(ps, lr=0.05, betas=(0.85, 0.995), weight_decay=0.3),
     "adamw_groups": lambda o, ps: o.AdamW(groups(ps, weight_decay=0.0), lr=0.02),
+    "adam_amsgrad": lambda o, ps: o.Adam(ps, lr=0.05, betas=(0.8, 0.9), amsgrad=True),
+    "adam_amsgrad_l2": lambda o, ps: o.Adam(ps, lr=0.05, weight_decay=0.1, amsgrad=True),
+    "adamw_amsgrad": lambda o, ps: o.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True),
+    "adadelta": lambda o, ps: o.Adadelta(ps),
+    "adadelta_options": lambda o, ps: o.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-5,
+                                                weight_decay=0.1),
 }
 
 
