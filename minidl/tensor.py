@@ -269,6 +269,8 @@ class Tensor:
             raise GraphError("register_hook: cannot register a hook on a tensor that does "
                              "not require grad")
         node, index = self._graph_edge()
+        if "hooks" not in vars(node):
+            node.hooks = {}
         hooks = node.hooks.setdefault(index, [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
@@ -939,6 +941,8 @@ class Tensor:
 
 
 def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    if tuple(shape) == tuple(target):
+        return True
     try:
         return np.broadcast_shapes(shape, target) == tuple(target)
     except ValueError:

@@ -57,11 +57,13 @@ class Node:
         self.needs_input_grad: tuple[bool, ...] = ()
         self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
         self.retained: dict[int, Any] = {}
-        self.hooks: dict[int, list[Any]] = {}
         self.freed = False
         self._saved: tuple[np.ndarray, ...] = ()
-        # (version counter, version when saved, shape) of each saved input or output tensor
-        self._saved_versions: list[tuple[list[int], int, tuple[int, ...]]] = []
+
+    #: output index → functions ``register_hook`` added (an instance dict once there is one)
+    hooks: dict[int, list[Any]] = {}  # noqa: RUF012  (read-only default, never mutated)
+    #: (version counter, version when saved, shape) of each saved input or output tensor
+    _saved_versions: tuple[tuple[list[int], int, tuple[int, ...]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -115,7 +117,7 @@ class Node:
             if key not in self._BOOKKEEPING:
                 delattr(self, key)
         self._saved = ()
-        self._saved_versions = []
+        self._saved_versions = ()
         self.freed = True
 
 
@@ -189,7 +191,7 @@ class Function:
 
 
 def _saved_versions(saved: tuple[Any, ...], inputs: list[Tensor], outputs: tuple[Tensor, ...]
-                    ) -> list[tuple[list[int], int, tuple[int, ...]]]:
+                    ) -> tuple[tuple[list[int], int, tuple[int, ...]], ...]:
     """For each saved array that is an input's or an output's memory: that tensor's version
     counter and its version now, so backward can tell whether it was changed in place."""
     found = []
@@ -198,4 +200,4 @@ def _saved_versions(saved: tuple[Any, ...], inputs: list[Tensor], outputs: tuple
             if t._data is array:
                 found.append((t._version_counter, t._version_counter[0], array.shape))
                 break
-    return found
+    return tuple(found)

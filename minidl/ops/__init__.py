@@ -32,18 +32,20 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
     return x
 
 
-def _promoted(op: str, *operands: Any, floating: bool = False) -> list[Any]:
+def _promoted(op: str, *operands: Any, floating: bool = False) -> tuple[Any, ...]:
     """Operands cast to the dtype PyTorch's promotion gives (float32 if ``floating`` and the
     result would be integer or bool, as for true division)."""
-    first = getattr(operands[0], "dtype", None)
-    if first is not None and first.kind == "f" and all(  # the common case: nothing to cast
-        getattr(x, "dtype", None) == first or type(x) in (float, int) for x in operands[1:]
-    ):
-        return list(operands)
+    if len(operands) == 2:  # the common case, float tensors (and numbers): nothing to cast
+        first = getattr(operands[0], "dtype", None)
+        if first is not None and first.kind == "f":
+            other = operands[1]
+            second = getattr(other, "dtype", None)
+            if second == first or (second is None and type(other) in (float, int)):
+                return operands
     dtype = result_dtype(op, *operands)
     if floating and dtype.kind != "f":
         dtype = np.dtype(np.float32)
-    return [_cast(x, dtype) for x in operands]
+    return tuple(_cast(x, dtype) for x in operands)
 
 
 def _floating(a: Any) -> Any:
