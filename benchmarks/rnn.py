@@ -104,7 +104,7 @@ def char_case(lib, inputs: np.ndarray, targets: np.ndarray,  # noqa: ANN001
 
 def copy_weights(source, target, torch) -> None:  # noqa: ANN001
     """Load minidl module ``source``'s parameters into the torch module ``target``."""
-    target.load_state_dict({k: torch.from_numpy(v.data.copy())
+    target.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
                             for k, v in source.state_dict().items()})
 
 

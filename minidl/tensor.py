@@ -16,8 +16,8 @@ checks). Integer and bool tensors hold labels, indices and masks.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.device import CPU, Device, check_available
 from minidl.device import device as _parse_device
 from minidl.errors import DTypeError, GraphError, ShapeError, fmt_shape
+from minidl.ops._util import category
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -39,21 +40,26 @@ bool_ = np.dtype(np.bool_)
 long = int64
 
 _DEFAULT_FLOAT = float32
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor",
+               int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert ``data`` the way ``torch.tensor`` does: Python floats → float32."""
     if isinstance(data, Tensor):
-        arr = data.data.copy()
+        arr = data._data.copy()
     elif isinstance(data, np.ndarray):
         arr = data.copy()
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-            data = [d.data if isinstance(d, Tensor) else d for d in data]
-        arr = np.asarray(data)
-        if arr.dtype == np.float64:
+            data = [d._data if isinstance(d, Tensor) else d for d in data]
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            raise ShapeError(f"tensor: nested lists must be rectangular; {_ragged(data)}") from None
+        if arr.dtype == np.float64 and dtype is None:
             arr = arr.astype(_DEFAULT_FLOAT)
         if arr.dtype == object:
             raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} {data!r}")
@@ -64,11 +70,19 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-class MaxMin(NamedTuple):
-    """What ``t.max(dim)`` / ``t.min(dim)`` return, like PyTorch: values and indices."""
+def _ragged(data: Any, path: tuple[int, ...] = ()) -> str:
+    """Where a nested list stops being rectangular (for the error message)."""
+    if not isinstance(data, (list, tuple)):
+        return ""
+    lengths = [len(x) if isinstance(x, (list, tuple)) else None for x in data]
+    for i, n in enumerate(lengths):
+        if n != lengths[0]:
+            def describe(k: int | None) -> str:
+                return "is a number" if k is None else f"has {k} element{'' if k == 1 else 's'}"
 
-    values: Tensor
-    indices: Tensor
+            return (f"element {list(path + (i,))} {describe(n)} but element "
+                    f"{list(path + (0,))} {describe(lengths[0])}")
+    return next((m for i, x in enumerate(data) if (m := _ragged(x, path + (i,)))), "")
 
 
 class Tensor:
@@ -85,25 +99,95 @@ class Tensor:
     ) -> None:
         dev = _parse_device(device)
         check_available(dev)
-        self.data: np.ndarray = _to_array(data, dtype)
+        self._data: np.ndarray = _to_array(data, dtype)
         self.device: Device = dev
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Node | None = None
         self._output_index = 0
         self._accumulator: AccumulateGrad | None = None
+        self._version_counter = [0]  # shared with views; bumped by every in-place change
+        self._view_of: tuple[Tensor, Any] | None = None  # (base, index) for a view
         self.requires_grad = requires_grad
 
     @classmethod
     def _from_op(cls, array: Any, node: Node | None, index: int, dev: Device | None) -> Tensor:
         out = cls.__new__(cls)
-        out.data = np.asarray(array)
+        out._data = np.asarray(array)
         out.device = dev or CPU
-        out.grad = None
+        out._grad = None
         out.grad_fn = node
         out._output_index = index
         out._accumulator = None
+        out._version_counter = [0]
+        out._view_of = None
         out._requires_grad = node is not None
         return out
+
+    def _share_version(self, base: Tensor, index: Any = None) -> None:
+        """Make this op output a view of ``base`` when it shares ``base``'s memory."""
+        if np.may_share_memory(self._data, base._data):
+            self._version_counter = base._version_counter
+            self._view_of = (base, index)
+
+    # -- the values ---------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor outside the graph, sharing memory (PyTorch's ``.data``).
+
+        ``p.data.normal_(0, 0.02)``, ``p.data -= lr * p.grad`` and ``p.data.copy_(src)``
+        change ``p`` itself; autograd does not see those changes (prefer ``no_grad()``).
+        The NumPy array is ``t.numpy()`` (``t.detach().numpy()`` when t requires grad).
+        """
+        return Tensor._from_op(self._data, None, 0, self.device)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``p.data = t`` gives ``p`` the values of ``t`` (any shape, as in PyTorch). A NumPy
+        array is accepted too (minidl's earlier spelling), and so is the tensor ``p.data``
+        itself, which is what ``p.data -= x`` assigns back after changing it in place."""
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+        if self._data.dtype.kind not in "fiub":
+            raise DTypeError(f"data: unsupported dtype {self._data.dtype}")
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the values as a NumPy array (shared unless a copy is needed)."""
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for a missing attribute: say so, with a hint for NumPy's names."""
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise AttributeError(
+                f"'Tensor' object has no attribute {name!r} ({name} is a NumPy array "
+                "attribute; as in PyTorch, t.data is a Tensor: use t.numpy() or "
+                "t.detach().numpy() for the array)"
+            )
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d(loss)/d(self) after ``loss.backward()`` (None before), same shape as self."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise DTypeError(
+                    f"grad: expected a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise ShapeError(
+                    f"grad: assigned a gradient of shape {fmt_shape(value.shape)} to a tensor "
+                    f"of shape {fmt_shape(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (PyTorch's ``_version``)."""
+        return self._version_counter[0]
 
     # -- properties ------------------------------------------------------------
     @property
@@ -112,10 +196,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise DTypeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"got dtype {self.data.dtype}"
+                f"got dtype {self._data.dtype}"
             )
         if not value and self.grad_fn is not None:
             raise GraphError(
@@ -133,29 +217,29 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # -- autograd ----------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
@@ -173,10 +257,23 @@ class Tensor:
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
         grad = grad.astype(self.dtype, copy=False)
-        if self.grad is None:
-            self.grad = Tensor._from_op(np.array(grad, copy=True), None, 0, self.device)
+        if self._grad is None:
+            self._grad = Tensor._from_op(np.array(grad, copy=True), None, 0, self.device)
         else:
-            self.grad.data = self.grad.data + grad
+            self._grad._data = self._grad._data + grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when the gradient w.r.t. this tensor is computed; a Tensor it
+        returns replaces the gradient. Returns a handle whose ``remove()`` undoes this."""
+        if not self.requires_grad:
+            raise GraphError("register_hook: cannot register a hook on a tensor that does "
+                             "not require grad")
+        node, index = self._graph_edge()
+        if "hooks" not in vars(node):
+            node.hooks = {}
+        hooks = node.hooks.setdefault(index, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (for inspection)."""
@@ -184,8 +281,14 @@ class Tensor:
             self.grad_fn.retained[self._output_index] = weakref.ref(self)
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (no grad_fn, requires_grad=False)."""
-        return Tensor._from_op(self.data, None, 0, self.device)
+        """The same data, cut from the graph (no grad_fn, requires_grad=False).
+
+        It shares memory and the version counter with ``self``, so changing it in place is
+        still caught by backward when ``self`` was saved for it.
+        """
+        out = Tensor._from_op(self._data, None, 0, self.device)
+        out._version_counter = self._version_counter
+        return out
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -195,12 +298,12 @@ class Tensor:
     # -- conversion --------------------------------------------------------------
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"item: only a one-element tensor converts to a Python number, "
                 f"got shape {fmt_shape(self.shape)}"
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""
@@ -208,10 +311,10 @@ class Tensor:
             raise GraphError(
                 "numpy: this tensor requires grad; call tensor.detach().numpy() to leave the graph"
             )
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -219,25 +322,53 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer one-element tensor used as an index: ``classes[t]``, ``range(t)``."""
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index, got "
+                f"dtype {self.dtype} shape {fmt_shape(self.shape)}"
+            )
+        return int(self._data.reshape(()).item())
+
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(
                 f"bool: the truth value of a tensor of shape {fmt_shape(self.shape)} is "
                 "ambiguous; use .any() or .all()"
             )
-        return bool(self.data.reshape(()).item())
+        return bool(self._data.reshape(()).item())
 
-    def to(self, target: Any = None, dtype: Any = None) -> Tensor:
-        """``t.to('cpu')``, ``t.to(minidl.float64)`` or ``t.to('cpu', dtype=...)``."""
-        if isinstance(target, (str, Device)):
-            check_available(_parse_device(target))
-        elif target is not None:
-            dtype = target
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Tensor:
+        """``t.to('cpu')``, ``t.to(minidl.float64)``, ``t.to(other)``, ``t.to(device=…,
+        dtype=…)``; returns ``self`` when nothing changes (``non_blocking``/``copy`` ignored)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        if device is not None:
+            check_available(_parse_device(device))
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         from minidl.ops.elementwise import Cast
 
         return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def type(self, dtype: Any = None) -> Any:
+        """``t.type(minidl.float64)`` casts; ``t.type()`` names the type, as in PyTorch."""
+        if dtype is None:
+            return f"minidl.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+        return self.to(dtype)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
 
     def cpu(self) -> Tensor:
         return self
@@ -255,71 +386,201 @@ class Tensor:
         return self.to(int32)
 
     def bool(self) -> Tensor:
-        return Tensor._from_op(self.data.astype(bool), None, 0, self.device)
+        return Tensor._from_op(self._data.astype(bool), None, 0, self.device)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    # -- in-place (no graph: for initialisation and optimizer updates) ---------
-    def _check_inplace(self, op: str) -> None:
-        if self.requires_grad and is_grad_enabled():
+    # -- in-place ---------------------------------------------------------------
+    def _recording(self, *others: Any) -> bool:
+        """Whether an in-place change now must be recorded in the graph."""
+        return is_grad_enabled() and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        )
+
+    def _inplace(self, op: str, compute: Callable[[Tensor], Any], *others: Any) -> Tensor:
+        """Overwrite this tensor's memory with ``compute(self)``, with PyTorch's rules.
+
+        A leaf that requires grad is refused while gradients are recorded. Outside the graph
+        the new values are simply written. Inside it, ``compute`` runs on a copy of the old
+        values (so what it saves for backward stays valid) and this tensor takes over the
+        result's ``grad_fn``: its history now ends with the in-place op. Either way the
+        version counter goes up, so an op that saved these values refuses to backward.
+        """
+        recording = self._recording(*others)
+        if recording:
+            if self.is_leaf and self._requires_grad:
+                raise GraphError(
+                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                    "operation. Wrap the update in `with minidl.no_grad():` (as optimizers "
+                    "and init functions do), or assign out of place (w = w - lr * g)"
+                )
+            if self._view_of is not None:
+                return self._inplace_through_base(op, compute)
+            old = Tensor._from_op(self._data.copy(), self.grad_fn, self._output_index,
+                                  self.device)
+            old._requires_grad = self._requires_grad
+            result = compute(old)
+            if result.dtype != self.dtype:
+                result = result.to(self.dtype)
+        else:
+            result = compute(self)
+        self._write(op, result._data if isinstance(result, Tensor) else np.asarray(result))
+        if recording:
+            self.grad_fn, self._output_index = result.grad_fn, result._output_index
+            self._requires_grad = True
+        return self
+
+    def _inplace_through_base(self, op: str, compute: Callable[[Tensor], Any]) -> Tensor:
+        """In-place on a slice ``v = base[index]`` while recording: ``base[index] = new v``,
+        then v becomes ``base[index]`` again (so both histories include the change)."""
+        base, index = self._view_of
+        if index is None:
             raise GraphError(
-                f"{op}: in-place change of a tensor that requires grad; wrap it in "
-                "`with minidl.no_grad():` (as optimizers and init functions do)"
+                f"{op}: in-place change of a reshaped, permuted or expanded view of a tensor "
+                "in the graph is not supported; change the tensor itself, or assign out of "
+                "place"
             )
+        base[index] = compute(Tensor._from_op(self._data.copy(), self.grad_fn,
+                                              self._output_index, self.device))
+        fresh = ops.getitem(base, index)
+        self.grad_fn, self._output_index = fresh.grad_fn, fresh._output_index
+        self._requires_grad = fresh._requires_grad
+        return self
+
+    def _write(self, op: str, values: Any, index: Any = Ellipsis) -> None:
+        """Store ``values`` in this tensor's memory (all of it, or ``self[index]``) and count
+        the change. The shape stays; a float result is not stored in an integer tensor."""
+        values = np.asarray(values)
+        if index is Ellipsis:
+            if not _broadcasts_to(values.shape, self.shape):
+                raise ShapeError(
+                    f"{op}: the result has shape {fmt_shape(values.shape)} but the tensor "
+                    f"changed in place has shape {fmt_shape(self.shape)}"
+                )
+            if category(values.dtype) > category(self.dtype):
+                raise DTypeError(
+                    f"{op}: the result has dtype {values.dtype}, which cannot be stored in "
+                    f"place in a tensor of dtype {self.dtype}"
+                )
+        if not self._data.flags.writeable:
+            raise GraphError(
+                f"{op}: this tensor's memory is read-only (an expand()ed view stores one "
+                "element for many places); call .clone() first"
+            )
+        self._data[index] = values
+        self._version_counter[0] += 1
+
+    def _set_values(self, op: str, values: Any) -> Tensor:
+        """Overwrite every element with ``values`` (an array or a Tensor that broadcasts)."""
+        if self._recording(values):
+            return self._inplace(op, lambda t: ops.where(np.True_, values, t), values)
+        self._write(op, values._data if isinstance(values, Tensor) else values)
+        return self
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return self._set_values("zero_", 0)
 
-    def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+    def fill_(self, value: Any) -> Tensor:
+        return self._set_values("fill_", value)
 
-    def copy_(self, src: Any) -> Tensor:
-        self._check_inplace("copy_")
-        values = src.data if isinstance(src, Tensor) else np.asarray(src)
-        try:
-            self.data[...] = values
-        except ValueError:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy ``src``'s values (broadcast to this shape) into this tensor."""
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
+        if not _broadcasts_to(np.shape(src), self.shape):
             raise ShapeError(
-                f"copy_: cannot copy shape {fmt_shape(np.shape(values))} into "
+                f"copy_: cannot copy shape {fmt_shape(np.shape(src))} into "
                 f"{fmt_shape(self.shape)}"
-            ) from None
-        return self
-
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._check_inplace("add_")
-        self.data += alpha * (other.data if isinstance(other, Tensor) else other)
-        return self
-
-    def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
+            )
+        return self._set_values("copy_", src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        self._check_inplace("uniform_")
-        self.data[...] = _random.default_generator().uniform(a, b, self.shape)
-        return self
+        return self._set_values("uniform_",
+                                _random.default_generator().uniform(a, b, self.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        self._check_inplace("normal_")
-        self.data[...] = _random.default_generator().normal(mean, std, self.shape)
-        return self
+        return self._set_values("normal_",
+                                _random.default_generator().normal(mean, std, self.shape))
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace("add_", lambda t: ops.add(t, other, alpha), other)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self._inplace("sub_", lambda t: ops.sub(t, other, alpha), other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", lambda t: ops.mul(t, other), other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("div_", lambda t: ops.div(t, other), other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", lambda t: ops.pow(t, exponent), exponent)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", lambda t: ops.clip(t, min, max))
+
+    clip_ = clamp_
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", ops.neg)
+
+    def abs_(self) -> Tensor:
+        return self._inplace("abs_", ops.abs)
+
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", ops.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", ops.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", ops.sqrt)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", ops.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", ops.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", ops.tanh)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._inplace("masked_fill_", lambda t: ops.masked_fill(t, mask, value), value)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        return self._inplace("scatter_",
+                             lambda t: ops.scatter(t, dim, index, src, value, reduce), src)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return self._inplace("scatter_add_", lambda t: ops.scatter_add(t, dim, index, src), src)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        if self.grad_fn is not None:
-            raise GraphError("__setitem__: cannot assign into a tensor that is part of a graph")
-        self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        if self._recording(value):
+            self._inplace("__setitem__", lambda t: ops.setitem(t, index, value), value)
+        else:
+            self._write("__setitem__", value._data if isinstance(value, Tensor) else value,
+                        _index_arrays(index))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", lambda t: ops.add(t, other), other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", lambda t: ops.sub(t, other), other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", lambda t: ops.mul(t, other), other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", lambda t: ops.div(t, other), other)
 
     # -- display -----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            self.data, precision=4, separator=", ", prefix="tensor(", threshold=200
+            self._data, precision=4, separator=", ", prefix="tensor(", threshold=200
         )
         extras = []
         if self.dtype not in (float32, int64, bool_):
@@ -361,6 +622,18 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
     def __pow__(self, exponent: Any) -> Tensor:
         return ops.pow(self, exponent)
 
@@ -380,7 +653,10 @@ class Tensor:
         return ops.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        out = ops.getitem(self, index)
+        if out._view_of is not None:
+            out._view_of = (self, index)  # remembered for in-place changes through the slice
+        return out
 
     # comparisons return bool tensors and carry no gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -404,7 +680,7 @@ class Tensor:
     def __invert__(self) -> Tensor:
         if self.dtype != bool_:
             raise DTypeError(f"~: expected a bool tensor, got dtype {self.dtype}")
-        return Tensor._from_op(~self.data, None, 0, self.device)
+        return Tensor._from_op(~self._data, None, 0, self.device)
 
     def __and__(self, other: Any) -> Tensor:
         return ops.compare("and", self, other)
@@ -451,6 +727,12 @@ class Tensor:
     def sin(self) -> Tensor:
         return ops.sin(self)
 
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
     def cos(self) -> Tensor:
         return ops.cos(self)
 
@@ -481,27 +763,23 @@ class Tensor:
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
-    def var(
-        self, dim: int | Sequence[int] | None = None, correction: int = 1, keepdim: bool = False
-    ) -> Tensor:
-        return ops.var(self, dim, correction, keepdim)
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | int = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """Variance Σ(x − mean)² / (n − correction); ``unbiased=False`` is correction 0."""
+        return ops.var(self, dim, _correction(unbiased, correction), keepdim)
 
-    def std(
-        self, dim: int | Sequence[int] | None = None, correction: int = 1, keepdim: bool = False
-    ) -> Tensor:
-        return ops.sqrt(ops.var(self, dim, correction, keepdim))
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | int = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """Standard deviation: the square root of :meth:`var`."""
+        return ops.sqrt(ops.var(self, dim, _correction(unbiased, correction), keepdim))
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with ``dim``, a ``(values, indices)`` pair like PyTorch."""
-        if dim is None:
-            return ops.amax(self, None, keepdim)
-        return MaxMin(ops.amax(self, dim, keepdim), self.argmax(dim, keepdim))
+        return ops.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Smallest value; with ``dim``, a ``(values, indices)`` pair like PyTorch."""
-        if dim is None:
-            return ops.amin(self, None, keepdim)
-        return MaxMin(ops.amin(self, dim, keepdim), self.argmin(dim, keepdim))
+        return ops.min(self, dim, keepdim)
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.amax(self, dim, keepdim)
@@ -510,16 +788,73 @@ class Tensor:
         return ops.amin(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.argmax(self.data, axis=dim, keepdims=keepdim), self.device)
+        return ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.argmin(self.data, axis=dim, keepdims=keepdim), self.device)
+        return ops.argmin(self, dim, keepdim)
 
-    def any(self) -> Tensor:
-        return _no_grad_result(np.any(self.data), self.device)
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _no_grad_result(np.any(self._data, axis=dim, keepdims=keepdim), self.device)
 
-    def all(self) -> Tensor:
-        return _no_grad_result(np.all(self.data), self.device)
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _no_grad_result(np.all(self._data, axis=dim, keepdims=keepdim), self.device)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return ops.cumsum(self, dim)
+
+    def norm(self, p: float | str = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False) -> Tensor:
+        return ops.norm(self, p, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+    # -- indexing ---------------------------------------------------------------------
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        return ops.nonzero(self, as_tuple)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return ops.narrow(self, dim, start, length)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+        return creation.multinomial(self, num_samples, replacement)
 
     # -- shape ----------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -562,6 +897,75 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
+    def t(self) -> Tensor:
+        """The transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with ≤ 2 dims, got {fmt_shape(self.shape)}")
+        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, _shape_args(sizes))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        return ops.repeat_interleave(self, repeats, dim)
+
+    def clone(self) -> Tensor:
+        return ops.clone(self)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return ops.bmm(self, other)
+
+    # -- new tensors like this one (dtype and device from self) ---------------------
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Any, dtype: Any = None,
+                 device: Any = None, requires_grad: bool = False) -> Tensor:
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return Tensor(data, requires_grad, dtype or self.dtype, device or self.device)
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    if tuple(shape) == tuple(target):
+        return True
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _correction(unbiased: bool | int, correction: int | None) -> int:
+    """PyTorch's two spellings: ``unbiased=True/False`` or ``correction=k``."""
+    if correction is not None:
+        return int(correction)
+    return int(unbiased)  # True → 1 (divide by n − 1), False → 0 (divide by n)
+
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
@@ -573,9 +977,9 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
 def _index_arrays(index: Any) -> Any:
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -600,87 +1004,5 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._from_op(array, None, 0, CPU)
 
 
-def _filled(shape: tuple[Any, ...], value: float, dtype: Any, requires_grad: bool) -> Tensor:
-    shape = _shape_args(shape)
-    if any((not isinstance(s, (int, np.integer))) or s < 0 for s in shape):
-        raise ShapeError(f"expected a shape of non-negative ints, got {shape!r}")
-    arr = np.full(shape, value, dtype=np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU).requires_grad_(requires_grad)
-
-
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 0, dtype, requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 1, dtype, requires_grad)
-
-
-def full(shape: Sequence[int], fill_value: float, dtype: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _filled((tuple(shape),), fill_value, dtype, requires_grad)
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
-
-
-def _random_tensor(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    arr = array.astype(np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU).requires_grad_(requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from minidl's seeded generator."""
-    return _random_tensor(
-        _random.default_generator().random(_shape_args(shape)), dtype, requires_grad
-    )
-
-
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from minidl's seeded generator."""
-    return _random_tensor(
-        _random.default_generator().standard_normal(_shape_args(shape)), dtype, requires_grad
-    )
-
-
-def randint(low: int, high: int, size: Sequence[int], dtype: Any = None) -> Tensor:
-    arr = _random.default_generator().integers(low, high, tuple(size))
-    return Tensor._from_op(arr.astype(np.dtype(dtype or int64)), None, 0, CPU)
-
-
-def rand_like(t: Tensor) -> Tensor:
-    return rand(*t.shape, dtype=t.dtype)
-
-
-def randn_like(t: Tensor) -> Tensor:
-    return randn(*t.shape, dtype=t.dtype)
-
-
-def randperm(n: int) -> Tensor:
-    return Tensor._from_op(_random.default_generator().permutation(n), None, 0, CPU)
-
-
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    arr = np.arange(start, end, step)
-    if dtype is None and arr.dtype == np.float64:
-        dtype = _DEFAULT_FLOAT
-    return Tensor._from_op(arr.astype(dtype) if dtype else arr, None, 0, CPU)
-
-
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
-    arr = np.linspace(start, end, steps).astype(np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
-    return Tensor._from_op(np.eye(n, m, dtype=np.dtype(dtype or _DEFAULT_FLOAT)), None, 0, CPU)
-
-
 from minidl import ops  # noqa: E402  (ops build on Tensor; imported once it exists)
+from minidl.ops import creation  # noqa: E402

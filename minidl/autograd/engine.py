@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minidl.autograd.function import Node
+from minidl.autograd.function import AccumulateGrad, Node
 from minidl.errors import GraphError, ShapeError, fmt_shape
 from minidl.kernels.slots import slot
 
@@ -49,32 +50,129 @@ def backward(root: Tensor, gradient: np.ndarray | None = None, retain_graph: boo
             "backward: this tensor does not require grad and has no grad_fn; did you "
             "compute it inside no_grad() or from tensors without requires_grad=True?"
         )
-    if gradient is None:
-        if root.data.size != 1:
+    _run([(root, _seed("backward", root, gradient))], retain_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs), returned instead of added into ``.grad`` (PyTorch's
+    ``torch.autograd.grad``, first order: ``create_graph=True`` is not supported because
+    ``Function.backward`` works on arrays)."""
+    from minidl.tensor import Tensor
+
+    if create_graph:
+        raise GraphError(
+            "autograd.grad: create_graph=True (higher-order gradients) is not supported: "
+            "minidl's Function.backward works on NumPy arrays, outside the graph"
+        )
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"autograd.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise GraphError(f"autograd.grad: input {i} does not require grad")
+    seeds = []
+    for o, g in zip(outputs, grad_outputs):
+        if not o.requires_grad:
+            raise GraphError("autograd.grad: an output does not require grad (no graph)")
+        seeds.append((o, _seed("autograd.grad", o, None if g is None else g._data)))
+    wanted = {(id(node), index): i for i, (node, index) in
+              enumerate(t._graph_edge() for t in inputs)}
+    captured: list[np.ndarray | None] = [None] * len(inputs)
+    _run(seeds, bool(retain_graph), wanted, captured)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, captured)):
+        if g is None and not allow_unused:
             raise GraphError(
-                f"backward: a gradient can only be created implicitly for a scalar output, "
+                f"autograd.grad: input {i} {fmt_shape(t.shape)} was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        result.append(None if g is None else Tensor._from_op(g, None, 0, t.device))
+    return tuple(result)
+
+
+def _seed(caller: str, root: Tensor, gradient: np.ndarray | None) -> np.ndarray:
+    """The gradient that starts backward at ``root`` (1 for a scalar)."""
+    if gradient is None:
+        if root._data.size != 1:
+            raise GraphError(
+                f"{caller}: a gradient can only be created implicitly for a scalar output, "
                 f"got shape {fmt_shape(root.shape)}; call .sum() or .mean() first, or pass "
                 "backward(gradient=...)"
             )
-        gradient = np.ones_like(root.data)
-    elif gradient.shape != root.shape:
+        return np.ones_like(root._data)
+    if gradient.shape != root.shape:
         raise ShapeError(
-            f"backward: gradient shape {fmt_shape(gradient.shape)} does not match the "
+            f"{caller}: gradient shape {fmt_shape(gradient.shape)} does not match the "
             f"tensor's shape {fmt_shape(root.shape)}"
         )
+    return gradient.astype(root.dtype, copy=False)
 
-    start, index = root._graph_edge()
-    pending: dict[int, list[np.ndarray | None]] = {id(start): [None] * len(start.output_meta)}
-    pending[id(start)][index] = gradient.astype(root.dtype, copy=False)
+
+class GraphRoot(Node):
+    """A node above several outputs, so one walk of the graph serves all of them."""
+
+    def __init__(self, seeds: list[tuple[Tensor, np.ndarray]]) -> None:
+        super().__init__(None)
+        self.next_functions = tuple(t._graph_edge() for t, _ in seeds)
+        self.output_meta = [((), np.dtype(np.float64))]
+        self.seed_grads = tuple(g for _, g in seeds)
+
+    def run_backward(self, grads: list[np.ndarray | None]) -> tuple[np.ndarray, ...]:
+        return self.seed_grads
+
+
+def _run(
+    seeds: list[tuple[Tensor, np.ndarray]],
+    retain_graph: bool,
+    wanted: dict[tuple[int, int], int] | None = None,
+    captured: list[np.ndarray | None] | None = None,
+) -> None:
+    """Push the seed gradients back through the graph.
+
+    Without ``wanted``, leaves accumulate into ``.grad`` (``backward``). With it, the
+    gradient reaching each wanted (node, output) edge is stored in ``captured`` and
+    leaves' ``.grad`` is left alone (``autograd.grad``).
+    """
+    if len(seeds) == 1:
+        (root, gradient), = seeds
+        start, index = root._graph_edge()
+        pending: dict[int, list[np.ndarray | None]] = {id(start): [None] * len(start.output_meta)}
+        pending[id(start)][index] = gradient
+    else:
+        start = GraphRoot(seeds)
+        pending = {id(start): [np.zeros(())]}
 
     for node in topological_order(start):
         grads = pending.pop(id(node), None)
         if grads is None:  # nothing reached it (a learner's order may list extra nodes)
             continue
-        for i, t in node.retained.items():
-            tensor = t()
-            if tensor is not None and grads[i] is not None:
-                tensor._accumulate_grad(grads[i])
+        for i, hooks in node.hooks.items():
+            for hook in hooks:
+                grads[i] = _call_hook(node, hook, grads[i])
+        if wanted is None:
+            for i, t in node.retained.items():
+                tensor = t()
+                if tensor is not None and grads[i] is not None:
+                    tensor._accumulate_grad(grads[i])
+        else:
+            for i, g in enumerate(grads):
+                slot_ = wanted.get((id(node), i))
+                if slot_ is not None:
+                    captured[slot_] = g
+            if isinstance(node, AccumulateGrad):
+                continue
         input_grads = node.run_backward(grads)
         for (parent, out_index), g in zip(node.next_functions, input_grads):
             if parent is None or g is None:
@@ -91,3 +189,21 @@ def backward(root: Tensor, gradient: np.ndarray | None = None, retain_graph: boo
             slots_[out_index] = g if slots_[out_index] is None else slots_[out_index] + g
         if not retain_graph:
             node.release()
+
+
+def _call_hook(node: Node, hook: Any, grad: np.ndarray | None) -> np.ndarray | None:
+    """Run a ``register_hook`` function on a gradient; it may return a replacement."""
+    from minidl.tensor import Tensor
+
+    if grad is None:
+        return None
+    result = hook(Tensor._from_op(grad, None, 0, None))
+    if result is None:
+        return grad
+    new = result._data if isinstance(result, Tensor) else np.asarray(result)
+    if new.shape != grad.shape:
+        raise ShapeError(
+            f"register_hook: a hook on {node.name} returned a gradient of shape "
+            f"{fmt_shape(new.shape)}; expected {fmt_shape(grad.shape)}"
+        )
+    return new

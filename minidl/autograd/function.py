@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minidl.autograd.grad_mode import is_grad_enabled
-from minidl.errors import DeviceError, GraphError
+from minidl.errors import DeviceError, GraphError, fmt_shape
 
 if TYPE_CHECKING:
     from minidl.tensor import Tensor
@@ -48,7 +48,7 @@ class Node:
 
     _BOOKKEEPING = frozenset(
         {"function", "next_functions", "needs_input_grad", "output_meta", "freed",
-         "retained", "_saved"}
+         "retained", "hooks", "_saved", "_saved_versions"}
     )
 
     def __init__(self, function: type[Function] | None) -> None:
@@ -59,6 +59,11 @@ class Node:
         self.retained: dict[int, Any] = {}
         self.freed = False
         self._saved: tuple[np.ndarray, ...] = ()
+
+    #: output index → functions ``register_hook`` added (an instance dict once there is one)
+    hooks: dict[int, list[Any]] = {}  # noqa: RUF012  (read-only default, never mutated)
+    #: (version counter, version when saved, shape) of each saved input or output tensor
+    _saved_versions: tuple[tuple[list[int], int, tuple[int, ...]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -83,6 +88,15 @@ class Node:
         """Gradients w.r.t. this op's inputs, given those w.r.t. its outputs."""
         if self.freed:
             raise GraphError(_FREED_MESSAGE.format(name=self.name))
+        for counter, version, shape in self._saved_versions:
+            if counter[0] != version:
+                raise GraphError(
+                    f"{self.name}: a tensor of shape {fmt_shape(shape)} that this op saved for "
+                    f"backward was modified by an in-place operation: it is at version "
+                    f"{counter[0]}, expected version {version}. Use an out-of-place op "
+                    "(x = x * 2 instead of x.mul_(2) or x *= 2), or change a .clone(). Did an "
+                    "optimizer.step() run between the forward pass and backward()?"
+                )
         filled = [
             np.zeros(shape, dtype) if g is None else g
             for g, (shape, dtype) in zip(grads, self.output_meta)
@@ -103,6 +117,7 @@ class Node:
             if key not in self._BOOKKEEPING:
                 delattr(self, key)
         self._saved = ()
+        self._saved_versions = ()
         self.freed = True
 
 
@@ -133,6 +148,10 @@ class Function:
     def backward(ctx: Node, *grad_outputs: np.ndarray) -> Any:
         raise NotImplementedError
 
+    #: True for ops whose output may be a view of their first input (reshape, permute,
+    #: slicing, expand): such an output shares its input's version counter, as in PyTorch.
+    is_view = False
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on Tensors/arrays/scalars; returns a Tensor (or a tuple of them)."""
@@ -152,7 +171,7 @@ class Function:
         ctx = Node(cls)
         ctx.needs_input_grad = needs
         # NumPy scalars (np.float64(2.0)) would promote float32 data; treat them as Python numbers
-        raw = [a.data if isinstance(a, Tensor) else a.item() if isinstance(a, np.generic) else a
+        raw = [a._data if isinstance(a, Tensor) else a.item() if isinstance(a, np.generic) else a
                for a in args]
         out = cls.forward(ctx, *raw, **kwargs)
         outputs = out if isinstance(out, tuple) else (out,)
@@ -164,4 +183,21 @@ class Function:
         wrapped = tuple(
             Tensor._from_op(o, ctx if record else None, i, dev) for i, o in enumerate(outputs)
         )
+        if cls.is_view and isinstance(args[0], Tensor):
+            wrapped[0]._share_version(args[0])
+        if record and ctx._saved:
+            ctx._saved_versions = _saved_versions(ctx._saved, tensors, wrapped)
         return wrapped if isinstance(out, tuple) else wrapped[0]
+
+
+def _saved_versions(saved: tuple[Any, ...], inputs: list[Tensor], outputs: tuple[Tensor, ...]
+                    ) -> tuple[tuple[list[int], int, tuple[int, ...]], ...]:
+    """For each saved array that is an input's or an output's memory: that tensor's version
+    counter and its version now, so backward can tell whether it was changed in place."""
+    found = []
+    for array in saved:
+        for t in (*inputs, *outputs):
+            if t._data is array:
+                found.append((t._version_counter, t._version_counter[0], array.shape))
+                break
+    return tuple(found)

@@ -71,7 +71,7 @@ def gradcheck(
             )
 
     for i in checked:
-        inputs[i].data = np.ascontiguousarray(inputs[i].data)
+        inputs[i]._data = np.ascontiguousarray(inputs[i]._data)
     rng = np.random.default_rng(seed)
     outs = _outputs(fn(*inputs))
     projections = [rng.standard_normal(o.shape) for o in outs]
@@ -79,7 +79,7 @@ def gradcheck(
     def objective() -> float:
         with no_grad():
             values = _outputs(fn(*inputs))
-        return float(sum(np.sum(v.data * p) for v, p in zip(values, projections)))
+        return float(sum(np.sum(v._data * p) for v, p in zip(values, projections)))
 
     for i in checked:
         inputs[i].grad = None
@@ -95,8 +95,8 @@ def gradcheck(
     worst = GradcheckResult(True, 0.0, checked[0], (), 0.0, 0.0)
     for i in checked:
         x = inputs[i]
-        analytical = np.zeros(x.shape) if x.grad is None else x.grad.data
-        flat = x.data.reshape(-1)  # a view: edits below change x in place
+        analytical = np.zeros(x.shape) if x.grad is None else x.grad._data
+        flat = x._data.reshape(-1)  # a view: edits below change x in place
         for j in range(flat.size):
             saved = flat[j]
             flat[j] = saved + eps

@@ -43,7 +43,7 @@ class RandomTransform:
         raise NotImplementedError
 
     def __call__(self, img: Any) -> Any:
-        arr = img.data if isinstance(img, Tensor) else np.asarray(img)
+        arr = img._data if isinstance(img, Tensor) else np.asarray(img)
         if arr.ndim != 3:
             raise ShapeError(f"{type(self).__name__}: expected an image (C, H, W), "
                              f"got {fmt_shape(arr.shape)}")
@@ -124,7 +124,7 @@ def augment_batch(batch: Any, transform: Any) -> Any:
     ``transform`` is a :class:`RandomTransform` or a ``Compose`` of them; each image
     draws its own random parameters. Returns the same kind as ``batch`` (array or Tensor).
     """
-    arr = batch.data if isinstance(batch, Tensor) else np.asarray(batch)
+    arr = batch._data if isinstance(batch, Tensor) else np.asarray(batch)
     if arr.ndim != 4:
         raise ShapeError(
             f"augment_batch: expected a batch (N, C, H, W), got {fmt_shape(arr.shape)}"

@@ -48,7 +48,7 @@ def default_collate(batch: list[Any]) -> Any:
         raise ValueError("default_collate: expected a non-empty list of samples")
     first = batch[0]
     if isinstance(first, Tensor):
-        return _stack([b.data for b in batch])
+        return _stack([b._data for b in batch])
     if isinstance(first, (np.ndarray, np.generic)):
         return _stack(batch)
     if isinstance(first, (bool, int, float)):

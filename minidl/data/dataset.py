@@ -110,7 +110,7 @@ class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``: ``Subset(ds, idx)[i] == ds[idx[i]]``."""
 
     def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray | Tensor) -> None:
-        idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        idx = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
         if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
             raise TypeError(f"Subset: expected a 1-D sequence of ints, got {indices!r}")
         n = len(dataset)

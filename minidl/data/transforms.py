@@ -116,7 +116,7 @@ class Normalize:
             )
 
     def __call__(self, x: Any) -> Any:
-        data = x.data if isinstance(x, Tensor) else x
+        data = x._data if isinstance(x, Tensor) else x
         if not isinstance(data, np.ndarray):
             raise TypeError(
                 f"Normalize: expected a numpy array or a Tensor, got {type(x).__name__}"
@@ -145,7 +145,7 @@ class Normalize:
 
 
 def _float_array(X: Any, where: str) -> np.ndarray:
-    arr = np.asarray(X.data if isinstance(X, Tensor) else X)
+    arr = np.asarray(X._data if isinstance(X, Tensor) else X)
     if arr.dtype.kind not in "fiub":
         raise DTypeError(f"{where}: expected numeric data, got dtype {arr.dtype}")
     if arr.ndim == 0:

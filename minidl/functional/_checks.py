@@ -38,7 +38,7 @@ def probability(fn: str, p: float, what: str = "p") -> float:
 
 def as_target_array(fn: str, target: Any, dtype: np.dtype) -> np.ndarray:
     """A Tensor/array target as an array of the input's floating dtype (labels may be ints)."""
-    arr = target.data if isinstance(target, Tensor) else target
+    arr = target._data if isinstance(target, Tensor) else target
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{fn}: expected target to be a Tensor, got {type(target).__name__}")
     if arr.dtype.kind not in "fiub":

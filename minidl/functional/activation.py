@@ -1,58 +1,33 @@
 """Activation functions and (log-)softmax.
 
-ReLU, sigmoid, tanh, leaky ReLU and GELU reuse the ops in :mod:`minidl.ops.activation`;
-softmax and log-softmax are defined here over the kernels in ``kernels/cpu/loss.py``.
+They check their input and reuse the ops in :mod:`minidl.ops.activation` (softmax and
+log-softmax run the kernels in ``kernels/cpu/loss.py``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError
 from minidl.functional._checks import float_tensor
-from minidl.kernels.cpu import loss as K
 from minidl.ops import activation as _act
 from minidl.ops._util import normalize_dims
+from minidl.ops.activation import LogSoftmax, Softmax
 from minidl.tensor import Tensor
 
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.softmax_forward(x, dim) if x.size else x.copy()  # empty in, empty out
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx: Node, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return K.softmax_backward(grad, out, ctx.dim) if out.size else grad.copy()
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0), elementwise. Any shape. ``inplace=True`` writes the result into ``input``."""
+    x = float_tensor("relu", input)
+    return x.relu_() if inplace else _act.ReLU.apply(x)
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.log_softmax_forward(x, dim) if x.size else x.copy()  # empty in, empty out
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx: Node, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return K.log_softmax_backward(grad, out, ctx.dim) if out.size else grad.copy()
-
-
-def relu(input: Tensor) -> Tensor:  # noqa: A002
-    """max(x, 0), elementwise. Any shape."""
-    return _act.ReLU.apply(float_tensor("relu", input))
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
-    """x where x > 0, else negative_slope · x. Any shape."""
-    return _act.LeakyReLU.apply(float_tensor("leaky_relu", input), float(negative_slope))
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False  # noqa: A002
+               ) -> Tensor:
+    """x where x > 0, else negative_slope · x. Any shape. ``inplace`` as in :func:`relu`."""
+    x = float_tensor("leaky_relu", input)
+    slope = float(negative_slope)
+    if inplace:
+        return x._inplace("leaky_relu_", lambda t: _act.LeakyReLU.apply(t, slope))
+    return _act.LeakyReLU.apply(x, slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

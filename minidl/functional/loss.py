@@ -68,17 +68,17 @@ def _reduce(losses: Tensor, how: str) -> Tensor:
 
 
 def _same_shape(fn: str, x: Tensor, target: Any) -> None:
-    if np.shape(target.data if isinstance(target, Tensor) else target) != x.shape:
+    if np.shape(target._data if isinstance(target, Tensor) else target) != x.shape:
         raise ShapeError(
             f"{fn}: expected target of the input's shape {fmt_shape(x.shape)}, got "
-            f"{fmt_shape(np.shape(target.data if isinstance(target, Tensor) else target))}"
+            f"{fmt_shape(np.shape(target._data if isinstance(target, Tensor) else target))}"
         )
 
 
 def _weighted(fn: str, losses: Tensor, weight: Any) -> Tensor:
     if weight is None:
         return losses
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
     try:
         np.broadcast_shapes(w.shape, losses.shape)
     except ValueError:
@@ -117,17 +117,17 @@ def binary_cross_entropy(
     how = check_reduction("binary_cross_entropy", reduction)
     x = float_tensor("binary_cross_entropy", input)
     _same_shape("binary_cross_entropy", x, target)
-    nan = np.isnan(x.data)
+    nan = np.isnan(x._data)
     if nan.any():
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got NaN at flat "
             f"position {int(np.argmax(nan))} of input {fmt_shape(x.shape)} (a NaN comes from an "
             "earlier step: look at what produced the input, e.g. an overflow or log(0))"
         )
-    if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
+    if x._data.size and (x._data.min() < 0 or x._data.max() > 1):
         raise ValueError(
             "binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
-            f"[{x.data.min():.4g}, {x.data.max():.4g}] (apply sigmoid first, or use "
+            f"[{x._data.min():.4g}, {x._data.max():.4g}] (apply sigmoid first, or use "
             "binary_cross_entropy_with_logits)"
         )
     y = as_target_array("binary_cross_entropy", target, x.dtype)
@@ -154,7 +154,7 @@ def binary_cross_entropy_with_logits(
     y = as_target_array(fn, target, x.dtype)
     losses = BCEWithLogits.apply(x, target=y)
     if pos_weight is not None:
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        pw = pos_weight._data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
         if pw.ndim > 1 or (pw.ndim == 1 and x.ndim and pw.shape[0] not in (1, x.shape[-1])):
             raise ShapeError(
                 f"{fn}: expected pos_weight of shape (C,) with C = {x.shape[-1] if x.ndim else 1} "
@@ -171,7 +171,7 @@ def _class_layout(fn: str, x: Tensor, target: Any) -> tuple[Tensor, np.ndarray, 
     Returns the rows, the indices, and the shape of the per-sample losses: (N, d1, …)
     for a batched input, () for a single sample given as (C,).
     """
-    t = target.data if isinstance(target, Tensor) else target
+    t = target._data if isinstance(target, Tensor) else target
     if not isinstance(t, np.ndarray):
         raise TypeError(f"{fn}: expected target to be a Tensor, got {type(target).__name__}")
     if t.dtype.kind not in "iu":

@@ -90,13 +90,13 @@ def batch_norm(
         raise ValueError(f"{fn}: give both running_mean and running_var, or neither")
     if not training and running_mean is None:
         raise ValueError(f"{fn}: evaluation mode (training=False) needs running_mean/running_var")
-    if training and x.data.size // c <= 1:
+    if training and x._data.size // c <= 1:
         raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input "
                          f"{fmt_shape(x.shape)}")
     return BatchNorm.apply(
         x, weight, bias,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=None if running_mean is None else running_mean._data,
+        running_var=None if running_var is None else running_var._data,
         training=bool(training), momentum=float(momentum), eps=float(eps),
     )
 

@@ -30,7 +30,7 @@ def _integer_ids(fn: str, input: Tensor) -> np.ndarray:  # noqa: A002
         raise TypeError(f"{fn}: expected input to be a Tensor of ids, got {type(input).__name__}")
     if input.dtype.kind not in "iu":
         raise DTypeError(f"{fn}: expected integer ids, got dtype {input.dtype} (use .long())")
-    return input.data
+    return input._data
 
 
 def normalize_padding_idx(fn: str, padding_idx: int | None, num_embeddings: int) -> int | None:

@@ -8,24 +8,33 @@ from minidl.tensor import Tensor
 
 
 class ReLU(Module):
-    """max(x, 0), elementwise. Any shape."""
+    """max(x, 0), elementwise. Any shape. ``inplace=True`` overwrites the input (as in
+    PyTorch: the input tensor itself changes, and saves the memory of a new one)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input)
+        return F.relu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """x where x > 0, else negative_slope · x. Any shape."""
+    """x where x > 0, else negative_slope · x. Any shape. ``inplace`` as in :class:`ReLU`."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):

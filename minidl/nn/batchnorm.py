@@ -58,16 +58,16 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches seen."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = f"{type(self).__name__}({self.num_features})"
         check_batch_norm_input(name, float_tensor(name, input), self.num_features, self._ndims)
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if momentum is None:  # cumulative moving average, as PyTorch
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         # eval without running statistics normalises with the batch's own, as PyTorch

@@ -86,7 +86,7 @@ class LazyLinear(Linear):
         if x.ndim == 0:
             raise ShapeError(f"{name}: expected input (..., in_features), got a scalar")
         self.in_features = x.shape[-1]
-        self.weight.data = np.zeros((self.out_features, self.in_features), self.weight.dtype)
+        self.weight._data = np.zeros((self.out_features, self.in_features), self.weight.dtype)
         self.reset_parameters()
         self.__class__ = Linear
         return self.forward(input)

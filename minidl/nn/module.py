@@ -270,7 +270,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data = np.zeros_like(param.grad.data)
+                param.grad._data = np.zeros_like(param.grad._data)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule (children first), then on self; e.g. custom init."""
@@ -297,9 +297,9 @@ class Module:
             raise DTypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -324,11 +324,13 @@ class Module:
                     yield head + name, buf
 
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """name → a detached copy of each parameter and persistent buffer.
+        """name → each parameter and persistent buffer, detached (outside the graph).
 
-        Copies, so that training on afterwards does not change a saved snapshot.
+        As in PyTorch the tensors share memory with the module: ``sd[k].copy_(v)`` changes
+        the module, and training on changes ``sd``. For a snapshot, clone the values
+        (``{k: v.clone() for k, v in sd.items()}``) or save them (``minidl.save``).
         """
-        return OrderedDict((name, Tensor(t.data)) for name, t in self._state_items())
+        return OrderedDict((name, t.detach()) for name, t in self._state_items())
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
@@ -350,7 +352,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             if not isinstance(array, np.ndarray):
                 raise TypeError(f"load_state_dict: entry {key!r} must be a Tensor or ndarray, "
                                 f"got {type(value).__name__}")

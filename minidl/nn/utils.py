@@ -16,8 +16,10 @@ import math
 import numbers
 from collections.abc import Iterable
 
+import numpy as np
+
 from minidl.kernels.cpu.clip import clip_grad_norm, clip_grad_value
-from minidl.tensor import Tensor
+from minidl.tensor import Tensor, float32
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor], caller: str) -> list[Tensor]:
@@ -42,14 +44,15 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
-) -> float:
+) -> Tensor:
     """Rescale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
 
     The norm is taken over all gradients together, as if concatenated into one vector;
     when it exceeds ``max_norm`` every gradient is multiplied by max_norm / (norm + 10⁻⁶).
     ``norm_type`` may be ``float('inf')`` (the largest absolute element).
 
-    Returns the total norm *before* clipping, as a Python float (log it to watch training).
+    Returns the total norm *before* clipping as a 0-d tensor, as PyTorch does (``.item()``
+    gives the number to log).
     With ``error_if_nonfinite=True`` a NaN or infinite norm raises a RuntimeError.
     """
     caller = "clip_grad_norm_"
@@ -57,7 +60,7 @@ def clip_grad_norm_(
     if not (isinstance(norm_type, numbers.Real) and norm_type > 0):
         raise ValueError(f"{caller}: norm_type must be > 0 or inf, got {norm_type!r}")
     params = _with_grads(parameters, caller)
-    clipped, total = clip_grad_norm([p.grad.data for p in params], max_norm, norm_type)
+    clipped, total = clip_grad_norm([p.grad._data for p in params], max_norm, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{caller}: the total norm of order {norm_type} of the gradients is {total}; "
@@ -65,7 +68,8 @@ def clip_grad_norm_(
         )
     for p, g in zip(params, clipped, strict=True):
         p.grad.copy_(g)
-    return total
+    dtype = params[0].grad.dtype if params else float32
+    return Tensor(np.asarray(total, dtype=dtype), device=params[0].device if params else None)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
@@ -73,6 +77,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     caller = "clip_grad_value_"
     _check_non_negative(caller, "clip_value", clip_value)
     params = _with_grads(parameters, caller)
-    clipped = clip_grad_value([p.grad.data for p in params], clip_value)
+    clipped = clip_grad_value([p.grad._data for p in params], clip_value)
     for p, g in zip(params, clipped, strict=True):
         p.grad.copy_(g)

@@ -46,30 +46,39 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a · b; each input's gradient needs only the other input, so only that is saved."""
+
     @staticmethod
     def forward(ctx: Node, a, b):  # noqa: ANN001
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = (np.shape(a), np.shape(b))
         return _binary("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         a, b = ctx.saved_tensors
-        ga = sum_to_shape(grad * b, np.shape(a)) if ctx.needs_input_grad[0] else None
-        gb = sum_to_shape(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        ga = sum_to_shape(grad * b, sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to_shape(grad * a, sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Function):
+    """a / b: d/da = 1/b, d/db = −a/b² (a is saved only when b needs a gradient)."""
+
     @staticmethod
     def forward(ctx: Node, a, b):  # noqa: ANN001
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        ctx.shapes = (np.shape(a), np.shape(b))
         return _binary("div", np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         a, b = ctx.saved_tensors
-        ga = sum_to_shape(grad / b, np.shape(a)) if ctx.needs_input_grad[0] else None
-        gb = sum_to_shape(-grad * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        ga = sum_to_shape(grad / b, sa) if ctx.needs_input_grad[0] else None
+        gb = sum_to_shape(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -259,3 +268,39 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         return grad.astype(ctx.source_dtype)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.cosh(a)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.sinh(a)
+
+
+class Clone(Function):
+    """A copy in new memory; the gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return grad

@@ -9,6 +9,8 @@ from minidl.errors import ShapeError, fmt_shape
 
 
 class Reshape(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, shape):  # noqa: ANN001
         ctx.in_shape = a.shape
@@ -25,6 +27,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, dims):  # noqa: ANN001
         if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
@@ -41,6 +45,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    is_view = True
+
     @staticmethod
     def forward(ctx: Node, a, shape):  # noqa: ANN001
         ctx.in_shape = a.shape
@@ -68,7 +74,7 @@ def normalize_index(index):  # noqa: ANN001, ANN201
 
     def one(i):  # noqa: ANN001, ANN202
         if isinstance(i, Tensor):
-            return i.data
+            return i._data
         if isinstance(i, list):
             return np.asarray(i)
         return i
@@ -83,8 +89,13 @@ class GetItem(Function):
     picked twice by an integer array gets both contributions.
     """
 
+    is_view = True  # basic indexing (ints, slices) returns a view, as in PyTorch
+
     @staticmethod
     def forward(ctx: Node, a, index):  # noqa: ANN001
+        key = index if isinstance(index, tuple) else (index,)
+        if not any(k is Ellipsis for k in key):
+            index = (*key, Ellipsis)  # so a[0] of a vector is a 0-d view, not a NumPy scalar
         try:
             out = a[index]
         except IndexError as e:
@@ -131,3 +142,44 @@ class Stack(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         return tuple(np.moveaxis(grad, ctx.dim, 0))
+
+
+class Repeat(Function):
+    """Tile ``a`` ``reps[d]`` times along each dim (``reps`` may add leading dims).
+
+    Backward views the gradient as (r₀, n₀, r₁, n₁, …) and sums over the r axes.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, a, reps):  # noqa: ANN001
+        if len(reps) < a.ndim:
+            raise ShapeError(
+                f"repeat: give at least one count per dim of {fmt_shape(a.shape)}, got {reps}"
+            )
+        shape = (1,) * (len(reps) - a.ndim) + a.shape
+        ctx.meta = (a.shape, shape, reps)
+        return np.tile(a.reshape(shape), reps)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        in_shape, shape, reps = ctx.meta
+        split = [n for pair in zip(reps, shape) for n in pair]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(in_shape), None
+
+
+class Triangle(Function):
+    """``tril`` (``upper=False``) or ``triu`` of the last two dims, diagonal offset ``k``."""
+
+    @staticmethod
+    def forward(ctx: Node, a, k, upper):  # noqa: ANN001
+        if a.ndim < 2:
+            name = "triu" if upper else "tril"
+            raise ShapeError(f"{name}: expected at least 2 dims, got {fmt_shape(a.shape)}")
+        ctx.meta = (k, upper)
+        return np.triu(a, k) if upper else np.tril(a, k)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        k, upper = ctx.meta
+        return (np.triu(grad, k) if upper else np.tril(grad, k)), None, None

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import adam_update
+from minidl.kernels.cpu.optim import adam_update, amsgrad_update
 from minidl.optim.optimizer import Optimizer, ParamsT
 
 
@@ -15,7 +15,9 @@ class Adam(Optimizer):
 
     ``weight_decay`` is an L2 penalty added to the gradient (g ← g + λθ), unless
     ``decoupled_weight_decay=True``, which is AdamW's rule (θ ← θ(1 − lr·λ)).
-    State per parameter: ``step`` (int), ``exp_avg`` and ``exp_avg_sq`` (starting at zero).
+    ``amsgrad=True`` divides by the largest v̂ seen so far (see ``amsgrad_update``).
+    State per parameter: ``step`` (int), ``exp_avg`` and ``exp_avg_sq`` (starting at zero),
+    and ``max_exp_avg_sq`` with amsgrad.
     """
 
     def __init__(
@@ -25,11 +27,12 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
+        amsgrad: bool = False,
         *,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -55,6 +58,15 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
         beta1, beta2 = group["betas"]
+        if group.get("amsgrad", False):
+            state.setdefault("max_exp_avg_sq", np.zeros_like(param))
+            (new_param, state["exp_avg"], state["exp_avg_sq"],
+             state["max_exp_avg_sq"]) = amsgrad_update(
+                param, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"],
+                state["step"], group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                group["decoupled_weight_decay"],
+            )
+            return new_param
         new_param, state["exp_avg"], state["exp_avg_sq"] = adam_update(
             param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], group["lr"],
             beta1, beta2, group["eps"], group["weight_decay"], group["decoupled_weight_decay"],
@@ -73,5 +85,7 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
+                         decoupled_weight_decay=True)

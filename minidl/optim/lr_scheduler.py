@@ -7,18 +7,22 @@ Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``::
         train_one_epoch(model, optimizer)
         scheduler.step()
 
-Each schedule sets lr_t = f(base_lr, t) from its closed form, where t = ``last_epoch`` counts
-the calls to ``step()`` and base_lr is the group's lr when the scheduler was made (kept in
-the group as ``"initial_lr"``). Creating a scheduler performs step 0, as in PyTorch.
-Because each schedule computes lr_t from scratch, two schedulers on one optimizer do not
-compose (PyTorch's "chainable" form multiplies them); ``ReduceLROnPlateau`` is the exception:
-it reacts to a metric and scales the current lr.
+Each schedule has a closed form lr_t = f(base_lr, t), where t = ``last_epoch`` counts the
+calls to ``step()`` and base_lr is the group's lr when the scheduler was made (kept in the
+group as ``"initial_lr"``). Creating a scheduler performs step 0, as in PyTorch.
+
+Alone on an optimizer, a scheduler sets lr_t = f(base_lr, t). When several act on one
+optimizer they compose as PyTorch's chainable schedulers do: each multiplies the current lr
+by the ratio f(t) / f(t − 1) its own schedule moved, so e.g. ``StepLR`` and ``ExponentialLR``
+together give base_lr · γ₁^⌊t/s⌋ · γ₂^t. ``ReduceLROnPlateau`` reacts to a metric and scales
+the current lr; ``SequentialLR`` hands the optimizer from one scheduler to the next.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -46,6 +50,8 @@ class LRScheduler:
                 )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._own_lrs = list(self.base_lrs)  # what this schedule gave at its last step
+        _registry(optimizer).add(self)
         self.step()
 
     def get_lr(self) -> list[float]:
@@ -59,8 +65,20 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and write the new learning rates into the optimizer."""
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
-            group["lr"] = lr
+        self._apply(self.get_lr())
+
+    def _apply(self, lrs: list[float]) -> None:
+        """Set each group's lr to this schedule's value, or, when other schedulers share the
+        optimizer, scale the current lr by the ratio this schedule moved (chaining)."""
+        live = _registry(self.optimizer).live()
+        alone = self not in live or live == [self]
+        previous = self._own_lrs
+        for i, (group, lr) in enumerate(zip(self.optimizer.param_groups, lrs, strict=True)):
+            if alone or previous[i] == 0:
+                group["lr"] = lr
+            else:
+                group["lr"] = group["lr"] * lr / previous[i]
+        self._own_lrs = list(lrs)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
@@ -70,6 +88,31 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved (the optimizer's lrs change at the next step)."""
         self.__dict__.update(state_dict)
+
+
+class _Registry:
+    """The live schedulers acting on one optimizer (weak references: a scheduler that was
+    thrown away stops counting)."""
+
+    def __init__(self) -> None:
+        self._refs: list[weakref.ref[LRScheduler]] = []
+
+    def live(self) -> list[LRScheduler]:
+        alive = [s for s in (r() for r in self._refs) if s is not None]
+        self._refs = [weakref.ref(s) for s in alive]
+        return alive
+
+    def add(self, scheduler: LRScheduler) -> None:
+        self._refs.append(weakref.ref(scheduler))
+
+    def remove(self, scheduler: LRScheduler) -> None:
+        self._refs = [r for r in self._refs if r() is not scheduler]
+
+
+def _registry(optimizer: Optimizer) -> _Registry:
+    if not hasattr(optimizer, "_lr_schedulers"):
+        optimizer._lr_schedulers = _Registry()
+    return optimizer._lr_schedulers
 
 
 def _check_positive(scheduler: str, name: str, value: Any, integer: bool = False) -> None:
@@ -258,3 +301,247 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class ConstantLR(LRScheduler):
+    """lr_t = base_lr · ``factor`` for the first ``total_iters`` epochs, then base_lr."""
+
+    def __init__(
+        self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor!r}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        factor = self.factor if self.last_epoch < self.total_iters else 1.0
+        return [base * factor for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr_t = base_lr · (s + (e − s) · min(t, T) / T): from ``start_factor`` s to
+    ``end_factor`` e linearly over ``total_iters`` T epochs, then constant (a warm-up)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}")
+        _check_positive("LinearLR", "total_iters", total_iters, integer=True)
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        progress = min(self.last_epoch, self.total_iters) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base * factor for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): cosine annealing that restarts.
+
+    lr = η_min + (base_lr − η_min) · (1 + cos(π T_cur / T_i)) / 2, where T_cur counts the
+    epochs since the last restart and the i-th period lasts T_i = T_0 · T_multⁱ epochs.
+    ``step(epoch)`` accepts a fractional epoch (e.g. ``epoch + batch / batches``).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,  # noqa: N803  (PyTorch's names)
+        T_mult: int = 1,  # noqa: N803
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        _check_positive("CosineAnnealingWarmRestarts", "T_0", T_0, integer=True)
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(
+                f"CosineAnnealingWarmRestarts: T_mult must be an integer ≥ 1, got {T_mult!r}"
+            )
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _position(self) -> tuple[float, int]:
+        """(T_cur, T_i) at epoch ``last_epoch``."""
+        t_cur, t_i = self.last_epoch, self.T_0
+        while t_cur >= t_i:
+            t_cur -= t_i
+            t_i *= self.T_mult
+        return t_cur, t_i
+
+    def get_lr(self) -> list[float]:
+        t_cur, t_i = self._position()
+        cosine = (1 + math.cos(math.pi * t_cur / t_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        if epoch is None:
+            super().step()
+            return
+        if epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected epoch ≥ 0, got {epoch}")
+        self.last_epoch = epoch
+        self._apply(self.get_lr())
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2019), stepped after every *batch*.
+
+    The lr rises from max_lr / ``div_factor`` to ``max_lr`` over the first ``pct_start`` of
+    ``total_steps``, then anneals to max_lr / (div_factor · ``final_div_factor``); the
+    momentum (SGD's ``momentum`` or Adam's β₁) moves the opposite way between
+    ``max_momentum`` and ``base_momentum``. ``anneal_strategy`` 'cos' or 'linear';
+    ``three_phase`` goes back down to the start before the final annealing. PyTorch's
+    phase boundaries and formulas, so the sequences agree.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+            total_steps = epochs * steps_per_epoch
+        _check_positive("OneCycleLR", "total_steps", total_steps, integer=True)
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        groups = optimizer.param_groups
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        if len(max_lrs) != len(groups):
+            raise ValueError(f"OneCycleLR: expected {len(groups)} max_lr values (one per "
+                             f"parameter group), got {len(max_lrs)}")
+        self.total_steps = total_steps
+        self.anneal = anneal_strategy
+        self.cycle_momentum = cycle_momentum
+        self.max_lrs = max_lrs
+        self.initial_lrs = [m / div_factor for m in max_lrs]
+        self.min_lrs = [lr / final_div_factor for lr in self.initial_lrs]
+        if three_phase:
+            self.phases = [  # (last step of the phase, lr from, lr to, momentum from, to)
+                (pct_start * total_steps - 1, "initial", "max", max_momentum, base_momentum),
+                (2 * pct_start * total_steps - 2, "max", "initial", base_momentum, max_momentum),
+                (total_steps - 1, "initial", "min", max_momentum, max_momentum),
+            ]
+        else:
+            self.phases = [
+                (pct_start * total_steps - 1, "initial", "max", max_momentum, base_momentum),
+                (total_steps - 1, "max", "min", base_momentum, max_momentum),
+            ]
+        if cycle_momentum and not all("momentum" in g or "betas" in g for g in groups):
+            raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum "
+                             "(SGD) or betas (Adam); pass cycle_momentum=False")
+        for group, lr in zip(groups, self.initial_lrs, strict=True):
+            if last_epoch == -1:
+                group["initial_lr"] = lr
+        super().__init__(optimizer, last_epoch)
+
+    def _interpolate(self, start: float, end: float, pct: float) -> float:
+        if self.anneal == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: tried to step {step} times; total_steps is {self.total_steps}"
+            )
+        start_step, lrs, momenta = 0.0, [], []
+        for i in range(len(self.optimizer.param_groups)):
+            bounds = {"initial": self.initial_lrs[i], "max": self.max_lrs[i],
+                      "min": self.min_lrs[i]}
+            start_step = 0.0
+            for k, (end_step, lr_from, lr_to, m_from, m_to) in enumerate(self.phases):
+                if step <= end_step or k == len(self.phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._interpolate(bounds[lr_from], bounds[lr_to], pct))
+                    momenta.append(self._interpolate(m_from, m_to, pct))
+                    break
+                start_step = end_step
+        if self.cycle_momentum:
+            for group, m in zip(self.optimizer.param_groups, momenta, strict=True):
+                if "betas" in group:
+                    group["betas"] = (m, *group["betas"][1:])
+                else:
+                    group["momentum"] = m
+        return lrs
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` from its own
+    epoch 0, and so on (e.g. a ``LinearLR`` warm-up, then ``CosineAnnealingLR``)."""
+
+    _not_saved = ("optimizer", "_schedulers")
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        schedulers: Sequence[LRScheduler],
+        milestones: Sequence[int],
+        last_epoch: int = -1,
+    ) -> None:
+        schedulers = list(schedulers)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                f"{len(schedulers)} schedulers, got {len(milestones)}"
+            )
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("SequentialLR: every scheduler must act on the given optimizer")
+        self.optimizer = optimizer
+        self._schedulers, self._milestones = schedulers, list(milestones)
+        self.last_epoch = last_epoch + 1
+        registry = _registry(optimizer)
+        for s in schedulers:  # they take turns, so they do not chain with each other
+            registry.remove(s)
+            s.last_epoch -= 1  # undo their step 0, as PyTorch does
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        schedulers[0].step()
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        idx = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler.last_epoch = -1  # the next schedule starts at its epoch 0
+        scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        for s, saved in zip(self._schedulers, state.pop("schedulers"), strict=True):
+            s.load_state_dict(saved)
+        super().load_state_dict(state)

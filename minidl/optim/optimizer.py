@@ -130,12 +130,18 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
+            for g, group in enumerate(self.param_groups):
+                for i, p in enumerate(group["params"]):
                     if p.grad is None:
                         continue
+                    if p.grad.shape != p.shape:
+                        raise ShapeError(
+                            f"{type(self).__name__}.step: parameter {i} of group {g} has shape "
+                            f"{fmt_shape(p.shape)} but its .grad has shape "
+                            f"{fmt_shape(p.grad.shape)}"
+                        )
                     state = self.state.setdefault(p, {})
-                    p.copy_(self._update(p.data, p.grad.data, state, group))
+                    p.copy_(self._update(p._data, p.grad._data, state, group))
         return loss
 
     def _update(

@@ -117,7 +117,8 @@ class EarlyStopping(Callback):
         if self._tracker.improved(self._tracker.value(logs)):
             self.wait, self.best_epoch = 0, epoch
             if self.restore_best_weights:
-                self._best_state = self.model.state_dict()  # copies: a snapshot
+                # state_dict() shares memory with the parameters: clone for a snapshot
+                self._best_state = {k: v.clone() for k, v in self.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:

@@ -93,7 +93,7 @@ def categorical_crossentropy(output: Tensor, target: Any) -> Tensor:
 
 def sparse_categorical_crossentropy(output: Tensor, target: Any) -> Tensor:
     """categorical_crossentropy with integer labels: ``target`` (N,) in [0, C), output (N, C)."""
-    labels = (target.data if isinstance(target, Tensor) else np.asarray(target)).reshape(-1)
+    labels = (target._data if isinstance(target, Tensor) else np.asarray(target)).reshape(-1)
     if output.ndim != 2 or labels.shape != (output.shape[0],) or labels.dtype.kind not in "iu":
         raise ShapeError(f"sparse_categorical_crossentropy: expected probabilities (N, C) and "
                          f"integer labels (N,), got {fmt_shape(output.shape)} and "

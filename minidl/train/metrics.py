@@ -28,7 +28,7 @@ Metric = Callable[[Any, Any], float]
 
 
 def _array(x: Any) -> np.ndarray:
-    return x.detach().data if isinstance(x, Tensor) else np.asarray(x)
+    return x.detach()._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def accuracy(output: Any, target: Any, threshold: float = 0.5) -> float:

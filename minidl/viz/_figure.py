@@ -28,7 +28,7 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = (4.5, 4.0)) -> tupl
 def as_array(x: Any) -> np.ndarray:
     """A NumPy array from an array, a list, or a (detached) minidl Tensor."""
     if hasattr(x, "detach"):
-        return np.asarray(x.detach().data)
+        return x.detach().numpy()
     return np.asarray(x)
 
 

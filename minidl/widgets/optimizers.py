@@ -89,7 +89,7 @@ def optimizer_trajectory(
         surface(theta).backward()
         opt.step()
         with no_grad():
-            point = theta.data.copy()
+            point = theta.detach().numpy().copy()
         if not np.all(np.isfinite(point)) or np.abs(point).max() > 1e4:
             path[t:] = path[t - 1]
             break

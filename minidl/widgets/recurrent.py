@@ -55,7 +55,7 @@ def hidden_gradient_norms(cell: nn.Module, inputs: Any, seed: int = 0) -> np.nda
         states.append(h)
     v = np.random.default_rng(seed).standard_normal(h.shape).astype(h.dtype)
     (h * minidl.tensor(v)).sum().backward()
-    return np.array([np.linalg.norm(s.grad.data) for s in states])
+    return np.array([np.linalg.norm(s.grad.numpy()) for s in states])
 
 
 def _orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -118,13 +118,13 @@ def lstm_gate_trace(lstm: nn.LSTM, inputs: Any) -> dict[str, np.ndarray]:
     Returns a dict of (T, H) arrays: the four gates under the names of :data:`GATE_NAMES`,
     ``"cell state c"`` and ``"hidden state h"``.
     """
-    x = np.asarray(inputs.data if isinstance(inputs, minidl.Tensor) else inputs)
+    x = np.asarray(inputs.detach().numpy() if isinstance(inputs, minidl.Tensor) else inputs)
     if x.ndim != 2 or x.shape[1] != lstm.input_size:
         raise ShapeError(f"lstm_gate_trace: expected inputs (T, {lstm.input_size}), got "
                          f"{fmt_shape(x.shape)}")
-    w_ih, w_hh = lstm.weight_ih_l0.data, lstm.weight_hh_l0.data
-    b_ih = lstm.bias_ih_l0.data if lstm.bias else None
-    b_hh = lstm.bias_hh_l0.data if lstm.bias else None
+    w_ih, w_hh = lstm.weight_ih_l0.data.numpy(), lstm.weight_hh_l0.data.numpy()
+    b_ih = lstm.bias_ih_l0.data.numpy() if lstm.bias else None
+    b_hh = lstm.bias_hh_l0.data.numpy() if lstm.bias else None
     hidden = lstm.hidden_size
     h = c = np.zeros((1, hidden), dtype=w_hh.dtype)
     rows: dict[str, list[np.ndarray]] = {k: [] for k in (*GATE_NAMES, "cell state c",

@@ -76,8 +76,9 @@ def test_lstm_gate_trace_agrees_with_the_lstm_layer():
     x = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
     trace = lstm_gate_trace(lstm, x)
     out, (h_n, c_n) = lstm(minidl.tensor(x[:, None, :]))
-    np.testing.assert_allclose(trace["hidden state h"], out.data[:, 0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(trace["cell state c"][-1], c_n.data[0, 0], rtol=1e-5, atol=1e-6)
+    out, c_n = out.detach().numpy(), c_n.detach().numpy()
+    np.testing.assert_allclose(trace["hidden state h"], out[:, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(trace["cell state c"][-1], c_n[0, 0], rtol=1e-5, atol=1e-6)
     assert set(trace) == {*GATE_NAMES, "cell state c", "hidden state h"}
     for name in ("input gate i", "forget gate f", "output gate o"):
         assert trace[name].shape == (6, 4) and np.all((trace[name] > 0) & (trace[name] < 1))

@@ -381,7 +381,7 @@ def test_topological_order_runs_backward(impl):
         y.sum().backward()
     finally:
         set_override("topological_order", previous)
-    assert_close(x.grad.data, np.array([7.0]), exercise="2.5", hint=HINTS["2.5"],
+    assert_close(x.grad.numpy(), np.array([7.0]), exercise="2.5", hint=HINTS["2.5"],
                  case="(x·x + 3x).backward() at x = 2 with your order")
 
 

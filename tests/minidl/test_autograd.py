@@ -14,7 +14,7 @@ def test_gradients_accumulate_across_backward_calls():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     (x * 3).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3 + 2, 3 + 4])
+    np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
 
 
 def test_a_tensor_used_twice_gets_both_contributions():
@@ -37,7 +37,7 @@ def test_retain_graph_allows_a_second_backward():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [4.0, 8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
 
 
 def test_backward_of_non_scalar_needs_a_gradient():
@@ -46,7 +46,7 @@ def test_backward_of_non_scalar_needs_a_gradient():
     with pytest.raises(GraphError, match=r"scalar output, got shape \(2, 2\)"):
         y.backward()
     y.backward(gradient=np.ones((2, 2)))
-    np.testing.assert_array_equal(x.grad.data, np.full((2, 2), 2.0))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 2), 2.0))
     with pytest.raises(ShapeError, match="does not match"):
         (x * 2).backward(gradient=np.ones(3))
 
@@ -103,7 +103,7 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     h = x * 3
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad.data, [6.0, 12.0])
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 12.0])
     assert x.grad is not None
 
 
@@ -122,7 +122,7 @@ def test_multi_output_function_routes_each_gradient():
     x = minidl.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     left, right = SplitHalves.apply(x)
     (right * 5).sum().backward()  # left unused: its gradient is zeros
-    np.testing.assert_array_equal(x.grad.data, [0, 0, 5, 5])
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 5, 5])
 
 
 def test_a_wrong_backward_shape_names_the_op():

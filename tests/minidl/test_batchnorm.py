@@ -20,18 +20,19 @@ def test_training_statistics_by_hand():
     x = minidl.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 4.0]])
     rm, rv = minidl.zeros(2), minidl.ones(2)
     out = batch_norm(x, rm, rv, training=True, momentum=0.1, eps=0.0)
-    np.testing.assert_allclose(out.data[:, 0], (np.arange(1, 5) - 2.5) / np.sqrt(1.25), rtol=1e-6)
-    np.testing.assert_allclose(out.data[:, 1], [-1 / np.sqrt(3)] * 3 + [np.sqrt(3)], rtol=1e-6)
+    got = out.detach().numpy()
+    np.testing.assert_allclose(got[:, 0], (np.arange(1, 5) - 2.5) / np.sqrt(1.25), rtol=1e-6)
+    np.testing.assert_allclose(got[:, 1], [-1 / np.sqrt(3)] * 3 + [np.sqrt(3)], rtol=1e-6)
     # running: 0.9·old + 0.1·batch; the variance unbiased (·4/3)
-    np.testing.assert_allclose(rm.data, [0.25, 0.1], rtol=1e-6)
-    np.testing.assert_allclose(rv.data, [0.9 + 0.1 * 5 / 3, 0.9 + 0.1 * 4.0], rtol=1e-6)
+    np.testing.assert_allclose(rm.detach().numpy(), [0.25, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(rv.detach().numpy(), [0.9 + 0.1 * 5 / 3, 0.9 + 0.1 * 4.0], rtol=1e-6)
 
 
 def test_eval_uses_running_statistics():
     x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]])
     out = batch_norm(x, minidl.tensor([1.0, 2.0]), minidl.tensor([4.0, 1.0]),
                      minidl.tensor([2.0, 1.0]), minidl.tensor([0.0, 1.0]), eps=0.0)
-    np.testing.assert_allclose(out.data, [[0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_allclose(out.detach().numpy(), [[0.0, 1.0], [2.0, 3.0]])
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 4), (2, 3, 3, 2), (1, 3, 2, 2)])
@@ -58,29 +59,29 @@ def test_layer_buffers_modes_and_state_dict():
     x = minidl.randn(4, 3, 2, 2) * 3 + 1
     bn(x)
     assert int(bn.num_batches_tracked.item()) == 1
-    mean = x.data.mean(axis=(0, 2, 3))
-    np.testing.assert_allclose(bn.running_mean.data, 0.1 * mean, rtol=1e-5)
+    mean = x.detach().numpy().mean(axis=(0, 2, 3))
+    np.testing.assert_allclose(bn.running_mean.detach().numpy(), 0.1 * mean, rtol=1e-5)
     bn.eval()
-    before = bn.running_mean.data.copy()
+    before = bn.running_mean.detach().numpy().copy()
     out = bn(x)
-    np.testing.assert_array_equal(bn.running_mean.data, before)
-    expected = (x.data - before[None, :, None, None]) / np.sqrt(
-        bn.running_var.data[None, :, None, None] + 1e-5)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(bn.running_mean.detach().numpy(), before)
+    expected = (x.detach().numpy() - before[None, :, None, None]) / np.sqrt(
+        bn.running_var.detach().numpy()[None, :, None, None] + 1e-5)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_no_running_stats_and_no_affine():
     bn = BatchNorm1d(2, affine=False, track_running_stats=False).eval()
     assert list(bn.state_dict()) == []
     out = bn(minidl.tensor([[1.0, 5.0], [3.0, 5.0]]))  # eval without stats: batch statistics
-    np.testing.assert_allclose(out.data[:, 0], [-1, 1], rtol=1e-4)
+    np.testing.assert_allclose(out.detach().numpy()[:, 0], [-1, 1], rtol=1e-4)
 
 
 def test_momentum_none_is_cumulative_average():
     bn = BatchNorm1d(1, momentum=None)
     for v in (1.0, 3.0):
         bn(minidl.tensor([[v - 1], [v + 1]]))
-    np.testing.assert_allclose(bn.running_mean.data, [2.0])
+    np.testing.assert_allclose(bn.running_mean.detach().numpy(), [2.0])
 
 
 def test_errors():
@@ -99,12 +100,12 @@ def test_dropout2d_drops_whole_channels():
     minidl.manual_seed(0)
     x = minidl.ones(8, 16, 3, 3, requires_grad=True)
     out = dropout2d(x, p=0.25)
-    per_channel = out.data.reshape(8, 16, 9)
+    per_channel = out.detach().numpy().reshape(8, 16, 9)
     assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # constant per channel
     assert set(np.unique(per_channel)) == {0.0, np.float32(1 / 0.75)}
     assert 0.1 < np.mean(per_channel[:, :, 0] == 0) < 0.4
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, out.data)  # d(x·m)/dx = m
+    np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())  # d(x·m)/dx = m
     layer = Dropout2d(0.5).eval()
     assert layer(x) is x and repr(layer) == "Dropout2d(p=0.5)"
 

@@ -31,14 +31,14 @@ def with_grads(lib, grads, dtype=None):
 def test_clip_by_hand():
     params = with_grads(minidl, [[3.0], [4.0, 0.0]])
     total = clip_grad_norm_(params, max_norm=1.0)
-    assert isinstance(total, float) and total == 5.0
+    assert isinstance(total, minidl.Tensor) and total.ndim == 0 and total.item() == 5.0  # as torch
     np.testing.assert_allclose(params[0].grad.numpy(), [3 / (5 + 1e-6)], rtol=1e-15)
     np.testing.assert_allclose(params[1].grad.numpy(), [4 / (5 + 1e-6), 0.0], rtol=1e-15)
 
 
 def test_small_gradients_are_left_alone():
     params = with_grads(minidl, [[0.3, -0.4]])
-    assert clip_grad_norm_(params, max_norm=1.0) == pytest.approx(0.5)
+    assert clip_grad_norm_(params, max_norm=1.0).item() == pytest.approx(0.5)
     np.testing.assert_array_equal(params[0].grad.numpy(), [0.3, -0.4])
 
 
@@ -61,9 +61,9 @@ def test_single_tensor_and_missing_grads():
 
 def test_grad_is_changed_in_place_and_keeps_dtype():
     (p,) = with_grads(minidl, [np.full((2, 3), 10.0)], dtype=minidl.float32)
-    grad, array = p.grad, p.grad.data
+    grad, array = p.grad, p.grad.numpy()
     clip_grad_norm_([p], 1.0)
-    assert p.grad is grad and p.grad.data is array and array.dtype == np.float32
+    assert p.grad is grad and p.grad.numpy() is array and array.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(array), 1.0, rtol=1e-5)
 
 
@@ -133,7 +133,7 @@ def test_clip_grad_norm_matches_pytorch(shapes, norm_type, max_norm, float32):
     total = clip_grad_norm_(ours, max_norm, norm_type=norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type).item()
     rtol = 1e-5 if float32 else 1e-12
-    assert total == pytest.approx(expected, rel=rtol)
+    assert total.item() == pytest.approx(expected, rel=rtol)
     for a, b in zip(ours, theirs, strict=True):
         assert a.grad.dtype == (np.float32 if float32 else np.float64)
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=rtol, atol=1e-7)

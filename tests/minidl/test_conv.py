@@ -47,10 +47,10 @@ def test_conv2d_hand_computed():
     x = minidl.tensor(np.arange(9.0).reshape(1, 1, 3, 3), dtype=minidl.float32)
     w = minidl.ones(1, 1, 2, 2)
     out = conv2d(x, w, minidl.tensor([10.0]))
-    np.testing.assert_allclose(out.data[0, 0], [[18.0, 22.0], [30.0, 34.0]])
+    np.testing.assert_allclose(out.detach().numpy()[0, 0], [[18.0, 22.0], [30.0, 34.0]])
     # padding 1, stride 2: corners see one pixel each plus the borders
     out = conv2d(x, w, padding=1, stride=2)
-    np.testing.assert_allclose(out.data[0, 0], [[0.0, 3.0], [9.0, 24.0]])
+    np.testing.assert_allclose(out.detach().numpy()[0, 0], [[0.0, 3.0], [9.0, 24.0]])
 
 
 def test_conv2d_same_padding_keeps_size():
@@ -72,11 +72,12 @@ def test_first_layer_skips_the_input_gradient_and_reuses_the_forward_columns(mon
     (conv2d(x, w, b, padding=1) ** 2).sum().backward()
     assert len(unfolds) == 1  # the backward pass reused the forward's column matrix
     # the same gradients as the plain kernels, with dL/dx computed and discarded
-    y = K.conv2d_forward(x.data, w.data, b.data, (1, 1), (1, 1), (1, 1))
-    _, grad_w, grad_b = K.conv2d_backward(2 * y, x.data, w.data, (1, 1), (1, 1), (1, 1), True)
-    np.testing.assert_allclose(w.grad.data, grad_w, rtol=1e-12)
-    np.testing.assert_allclose(b.grad.data, grad_b, rtol=1e-12)
-    assert K.conv2d_backward(2 * y, x.data, w.data, (1, 1), (1, 1), (1, 1), True,
+    xa, wa = x.detach().numpy(), w.detach().numpy()
+    y = K.conv2d_forward(xa, wa, b.detach().numpy(), (1, 1), (1, 1), (1, 1))
+    _, grad_w, grad_b = K.conv2d_backward(2 * y, xa, wa, (1, 1), (1, 1), (1, 1), True)
+    np.testing.assert_allclose(w.grad.numpy(), grad_w, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), grad_b, rtol=1e-12)
+    assert K.conv2d_backward(2 * y, xa, wa, (1, 1), (1, 1), (1, 1), True,
                              needs_input_grad=False)[0] is None
 
 
@@ -106,9 +107,10 @@ def test_a_learners_conv_functions_never_see_the_reference_only_hints():
         set_override("conv2d_forward", None)
         set_override("conv2d_backward", None)
     assert calls == ["forward", "backward"]
-    expected = K.conv2d_backward(np.ones((2, 3, 3, 3)), x.data, w.data, (1, 1), (0, 0),
+    xa, wa = x.detach().numpy(), w.detach().numpy()
+    expected = K.conv2d_backward(np.ones((2, 3, 3, 3)), xa, wa, (1, 1), (0, 0),
                                  (1, 1), False)[1]
-    np.testing.assert_allclose(w.grad.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
 
 
 def test_retained_graph_backward_twice_gives_the_same_weight_gradient():
@@ -117,10 +119,10 @@ def test_retained_graph_backward_twice_gives_the_same_weight_gradient():
     w = minidl.tensor(rng.standard_normal((2, 3, 3, 3)), requires_grad=True)
     loss = (conv2d(x, w) ** 2).sum()
     loss.backward(retain_graph=True)  # the first backward consumes the kept columns
-    first_w, first_x = w.grad.data.copy(), x.grad.data.copy()
+    first_w, first_x = w.grad.numpy().copy(), x.grad.numpy().copy()
     loss.backward()
-    np.testing.assert_allclose(w.grad.data, 2 * first_w, rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, 2 * first_x, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first_w, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first_x, rtol=1e-12)
 
 
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (1, 2, 1), (2, 1, 2)])
@@ -168,8 +170,9 @@ def test_layer_gradcheck_and_init():
     minidl.manual_seed(0)
     layer = Conv2d(2, 3, (3, 2), stride=2, padding=1, bias=True).double()
     bound = 1 / np.sqrt(2 * 3 * 2)
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
-    assert layer.weight.data.std() > bound / 3  # actually drawn, not zeros
+    assert np.abs(layer.weight.detach().numpy()).max() <= bound
+    assert np.abs(layer.bias.detach().numpy()).max() <= bound
+    assert layer.weight.detach().numpy().std() > bound / 3  # actually drawn, not zeros
     x = leaf(np.random.default_rng(3), 1, 2, 5, 4)
     assert minidl.gradcheck(lambda x, w, b: layer(x), x, layer.weight, layer.bias)
 

@@ -55,7 +55,7 @@ def test_tensor_dataset_indexes_rows_of_every_tensor():
     ds = TensorDataset(minidl.tensor(X), y)
     assert len(ds) == 10
     x3, y3 = ds[3]
-    np.testing.assert_array_equal(x3.data, [9, 10, 11])
+    np.testing.assert_array_equal(x3.detach().numpy(), [9, 10, 11])
     assert y3.item() == 3
 
 
@@ -164,7 +164,7 @@ def test_loader_batches_cover_the_data_in_order(n, batch_size, drop_last, fast):
     assert len(loader) == len(batches) == expected_len
     sizes = [len(b[1]) for b in batches]
     assert all(s == batch_size for s in sizes[:full])
-    labels = np.concatenate([b[1].data for b in batches]) if batches else np.zeros(0)
+    labels = np.concatenate([b[1].detach().numpy() for b in batches]) if batches else np.zeros(0)
     kept = np.arange(full * batch_size if drop_last else n)
     np.testing.assert_array_equal(labels, kept if fast else kept * kept)
 
@@ -172,8 +172,8 @@ def test_loader_batches_cover_the_data_in_order(n, batch_size, drop_last, fast):
 def test_loader_shuffle_is_a_permutation_that_changes_per_epoch():
     X, y = rows(50)
     loader = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True, generator=0)
-    epoch1 = np.concatenate([yb.data for _, yb in loader])
-    epoch2 = np.concatenate([yb.data for _, yb in loader])
+    epoch1 = np.concatenate([yb.detach().numpy() for _, yb in loader])
+    epoch2 = np.concatenate([yb.detach().numpy() for _, yb in loader])
     assert sorted(epoch1.tolist()) == list(range(50)) == sorted(epoch2.tolist())
     assert not np.array_equal(epoch1, np.arange(50))
     assert not np.array_equal(epoch1, epoch2)
@@ -183,13 +183,13 @@ def test_loader_batches_stay_aligned_when_shuffled():
     X, y = rows(30)
     for ds in (TensorDataset(X, y), Subset(TensorDataset(X, y), np.arange(29, -1, -1))):
         for xb, yb in DataLoader(ds, batch_size=7, shuffle=True, generator=1):
-            np.testing.assert_array_equal(xb.data, X[yb.data])
+            np.testing.assert_array_equal(xb.detach().numpy(), X[yb.detach().numpy()])
 
 
 def test_loader_shuffle_is_reproducible_after_manual_seed():
     def first_epoch():
         loader = DataLoader(Squares(40), batch_size=5, shuffle=True)
-        return np.concatenate([b[1].data for b in loader])
+        return np.concatenate([b[1].detach().numpy() for b in loader])
 
     minidl.manual_seed(123)
     a = first_epoch()
@@ -213,8 +213,8 @@ def test_fast_path_and_per_sample_path_give_the_same_batches():
         )
         assert len(fast) == len(slow)
         for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
-            np.testing.assert_array_equal(xf.data, xs.data)
-            np.testing.assert_array_equal(yf.data, ys.data)
+            np.testing.assert_array_equal(xf.detach().numpy(), xs.detach().numpy())
+            np.testing.assert_array_equal(yf.detach().numpy(), ys.detach().numpy())
             assert xf.dtype == np.float32 and yf.dtype == np.int64
 
 
@@ -262,9 +262,9 @@ def test_to_tensor_scales_uint8_and_moves_channels_first():
     img = np.array([[[0, 255, 51]], [[102, 0, 255]]], dtype=np.uint8)  # (H=2, W=1, C=3)
     t = ToTensor()(img)
     assert isinstance(t, minidl.Tensor) and t.shape == (3, 2, 1) and t.dtype == np.float32
-    np.testing.assert_allclose(t.data[:, :, 0], [[0, 0.4], [1, 0], [0.2, 1]], rtol=1e-6)
+    np.testing.assert_allclose(t.detach().numpy()[:, :, 0], [[0, 0.4], [1, 0], [0.2, 1]], rtol=1e-6)
     gray = ToTensor()(np.full((4, 5), 255, dtype=np.uint8))
-    assert gray.shape == (1, 4, 5) and gray.data.max() == 1.0
+    assert gray.shape == (1, 4, 5) and gray.detach().numpy().max() == 1.0
 
 
 def test_to_tensor_rejects_bad_images():
@@ -289,7 +289,7 @@ def test_normalize_on_tensors_is_differentiable():
     y = Normalize((0.0, 1.0), (2.0, 4.0))(x)
     assert isinstance(y, minidl.Tensor)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data.ravel(), [0.5, 0.25])
+    np.testing.assert_allclose(x.grad.numpy().ravel(), [0.5, 0.25])
 
 
 def test_normalize_validation():
@@ -306,7 +306,7 @@ def test_normalize_validation():
 def test_compose_applies_in_order_and_lambda_wraps():
     t = Compose([ToTensor(), Lambda(lambda x: x * 2), Normalize(1.0, 1.0)])
     out = t(np.full((2, 2), 255, dtype=np.uint8))
-    np.testing.assert_allclose(out.data, 1.0)
+    np.testing.assert_allclose(out.detach().numpy(), 1.0)
     assert "ToTensor()" in repr(t)
     with pytest.raises(TypeError, match="callable"):
         Compose([ToTensor(), 3])

@@ -127,7 +127,7 @@ def test_validation_split_holds_out_the_last_fraction():
     seen = []
 
     def spy(output, target):
-        seen.append(np.asarray(target.data).copy())
+        seen.append(np.asarray(target.detach().numpy()).copy())
         return 0.0
 
     x = np.arange(20, dtype=np.float32).reshape(10, 2)

@@ -46,7 +46,82 @@ SCHEDULES = {
     "lambda_per_group": lambda s, o: s.LambdaLR(
         o, [lambda epoch: 0.95**epoch, lambda epoch: min(1.0, (epoch + 1) / 5)]
     ),
+    "constant": lambda s, o: s.ConstantLR(o, factor=0.5, total_iters=4),
+    "linear_warmup": lambda s, o: s.LinearLR(o, start_factor=0.1, total_iters=8),
+    "linear_decay": lambda s, o: s.LinearLR(o, start_factor=1.0, end_factor=0.2, total_iters=20),
+    "warm_restarts": lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=7),
+    "warm_restarts_mult": lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                      eta_min=0.002),
+    "one_cycle": lambda s, o: s.OneCycleLR(o, max_lr=0.5, total_steps=30),
+    "one_cycle_linear_three_phase": lambda s, o: s.OneCycleLR(
+        o, max_lr=[0.5, 0.2], epochs=3, steps_per_epoch=10, pct_start=0.25,
+        anneal_strategy="linear", three_phase=True, div_factor=10.0),
+    "sequential_warmup_cosine": lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, start_factor=0.2, total_iters=5), s.CosineAnnealingLR(o, T_max=20)],
+        milestones=[5]),
+    "sequential_three": lambda s, o: s.SequentialLR(
+        o, [s.ConstantLR(o, factor=0.5, total_iters=3), s.ExponentialLR(o, gamma=0.9),
+            s.StepLR(o, step_size=4)],
+        milestones=[4, 12]),
 }
+
+
+COMPOSED = {  # two schedulers on one optimizer: PyTorch's chainable schedulers multiply
+    "step_and_exponential": lambda s, o: [s.StepLR(o, step_size=4, gamma=0.5),
+                                          s.ExponentialLR(o, gamma=0.9)],
+    "warmup_and_multistep": lambda s, o: [s.LinearLR(o, start_factor=0.25, total_iters=6),
+                                          s.MultiStepLR(o, milestones=[10, 20], gamma=0.3)],
+}
+
+
+def composed_sequence(lib, make):
+    opt = two_group_optimizer(lib)
+    schedulers = make(lib.optim.lr_scheduler, opt)
+    seen = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(30):
+        opt.step()
+        for scheduler in schedulers:
+            scheduler.step()
+        seen.append([g["lr"] for g in opt.param_groups])
+    return np.array(seen)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(COMPOSED))
+def test_schedulers_on_one_optimizer_compose_like_pytorch(name):
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(composed_sequence(minidl, COMPOSED[name]),
+                               composed_sequence(torch, COMPOSED[name]), rtol=1e-10)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_one_cycle_cycles_momentum_like_pytorch(kind):
+    torch = pytest.importorskip("torch")
+    runs = []
+    for lib in (minidl, torch):
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.1, momentum=0.9) if kind == "sgd" else \
+            lib.optim.Adam([p], lr=0.1)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=20)
+        momenta = []
+        for _ in range(20):
+            opt.step()
+            sched.step() if len(momenta) < 19 else None
+            g = opt.param_groups[0]
+            momenta.append(g["momentum"] if kind == "sgd" else g["betas"][0])
+        runs.append(momenta)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
+    assert min(runs[0]) == pytest.approx(0.85, abs=0.01) and max(runs[0]) <= 0.95
+
+
+def test_one_cycle_refuses_to_step_past_total_steps():
+    p = minidl.zeros(1, requires_grad=True)
+    sched = lr_scheduler.OneCycleLR(optim.SGD([p], lr=0.1), max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        sched.step()
+    with pytest.raises(ValueError, match="tried to step 4 times; total_steps is 3"):
+        sched.step()
 
 
 @pytest.mark.torch
@@ -126,6 +201,7 @@ def test_scheduler_records_initial_lr_and_resumes():
     saved = s.state_dict()
     assert "optimizer" not in saved and saved["last_epoch"] == 3
 
+    del s  # a scheduler still alive on the same optimizer would compose with the new one
     resumed = lr_scheduler.ExponentialLR(opt, gamma=0.5, last_epoch=2)  # steps to epoch 3
     assert resumed.get_last_lr() == pytest.approx([0.1 / 8, 0.03 / 8])
     fresh = lr_scheduler.ExponentialLR(two_group_optimizer(minidl), gamma=0.5)

@@ -170,7 +170,7 @@ def test_mnist_dataset_items_and_loader(tmp_path):
     np.testing.assert_allclose(x[0], ds.data[3] / 255.0, rtol=1e-6)
     xb, yb = next(iter(DataLoader(ds, batch_size=16, shuffle=True, generator=0)))
     assert xb.shape == (16, 1, 28, 28) and xb.dtype == np.float32 and yb.dtype == np.int64
-    assert 0.0 <= xb.data.min() and xb.data.max() <= 1.0
+    assert 0.0 <= xb.detach().numpy().min() and xb.detach().numpy().max() <= 1.0
 
 
 def test_mnist_flatten_and_transform_agree_between_fast_and_sample_paths(tmp_path):
@@ -182,7 +182,7 @@ def test_mnist_flatten_and_transform_agree_between_fast_and_sample_paths(tmp_pat
         idx = np.array([5, 0, 999])
         xb, yb = ds.get_batch(idx)
         assert xb.shape == (3, 784) and yb.tolist() == ds.targets[idx].tolist()
-        np.testing.assert_allclose(xb.data[2], np.asarray(ds[999][0]), rtol=1e-6)
+        np.testing.assert_allclose(xb.detach().numpy()[2], np.asarray(ds[999][0]), rtol=1e-6)
     expected = (ds.data[0].ravel() / 255.0 - 0.1307) / 0.3081
     np.testing.assert_allclose(np.asarray(ds[0][0]), expected, rtol=1e-5, atol=1e-6)
 

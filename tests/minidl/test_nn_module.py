@@ -142,7 +142,7 @@ def test_to_casts_in_place_and_keeps_identity():
         net.to("cuda")
 
 
-def test_state_dict_is_a_detached_copy_with_buffers():
+def test_state_dict_is_detached_and_shares_memory_like_pytorch():
     net = Net()
     sd = net.state_dict()
     assert isinstance(sd, OrderedDict)
@@ -151,7 +151,9 @@ def test_state_dict_is_a_detached_copy_with_buffers():
     assert not any(v.requires_grad for v in sd.values())
     with minidl.no_grad():
         net.head.weight.fill_(5.0)
-    assert not np.any(sd["head.weight"].numpy() == 5.0)
+    assert np.all(sd["head.weight"].numpy() == 5.0)
+    sd["block.fc.bias"].copy_(minidl.full((4,), 2.0))  # loads a value, as in PyTorch
+    np.testing.assert_array_equal(net.block.fc.bias.detach().numpy(), [2.0] * 4)
 
 
 def test_state_dict_round_trip():

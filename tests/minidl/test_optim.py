@@ -77,6 +77,12 @@ CASES = {
     "adamw": lambda o, ps: o.AdamW(ps, lr=0.05),
     "adamw_wd": lambda o, ps: o.AdamW(ps, lr=0.05, betas=(0.85, 0.995), weight_decay=0.3),
     "adamw_groups": lambda o, ps: o.AdamW(groups(ps, weight_decay=0.0), lr=0.02),
+    "adam_amsgrad": lambda o, ps: o.Adam(ps, lr=0.05, betas=(0.8, 0.9), amsgrad=True),
+    "adam_amsgrad_l2": lambda o, ps: o.Adam(ps, lr=0.05, weight_decay=0.1, amsgrad=True),
+    "adamw_amsgrad": lambda o, ps: o.AdamW(ps, lr=0.05, weight_decay=0.3, amsgrad=True),
+    "adadelta": lambda o, ps: o.Adadelta(ps),
+    "adadelta_options": lambda o, ps: o.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-5,
+                                                weight_decay=0.1),
 }
 
 
@@ -255,9 +261,9 @@ def test_parameters_without_grad_are_skipped():
 
 def test_step_builds_no_graph_and_keeps_the_array():
     p = minidl.tensor([1.0, 2.0], requires_grad=True)
-    data = p.data
+    data = p.detach().numpy()
     quadratic_steps(optim.SGD([p], lr=0.1), p, 1)
-    assert p.is_leaf and p.requires_grad and p.data is data  # updated in place
+    assert p.is_leaf and p.requires_grad and p.detach().numpy() is data  # updated in place
     np.testing.assert_allclose(data, [0.8, 1.6], rtol=1e-6)
 
 

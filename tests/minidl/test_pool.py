@@ -19,19 +19,19 @@ def leaf(shape, seed=0):
 
 
 def test_max_pool_values_and_gradient_routing():
-    x = minidl.tensor(X.data, requires_grad=True)
+    x = minidl.tensor(X.detach().numpy(), requires_grad=True)
     out = max_pool2d(x, 2)
-    np.testing.assert_array_equal(out.data[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], [[5, 7], [13, 15]])
     out.sum().backward()
     expected = np.zeros((4, 4))
     expected[1, 1] = expected[1, 3] = expected[3, 1] = expected[3, 3] = 1
-    np.testing.assert_array_equal(x.grad.data[0, 0], expected)
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], expected)
 
 
 def test_max_pool_padding_never_wins():
     out = max_pool2d(-X - 1, 3, stride=2, padding=1)  # all inputs negative, padding would be 0
     # windows: rows/cols {0, 1} then {1, 2, 3}; the max of −X − 1 is at the smallest X
-    np.testing.assert_array_equal(out.data[0, 0], [[-1, -2], [-5, -6]])
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], [[-1, -2], [-5, -6]])
 
 
 def first_nan_or_max(plane, kernel, stride, padding):
@@ -57,9 +57,10 @@ def test_max_pool_nan_wins_and_the_first_nan_gets_the_gradient(kernel, stride, p
     x = minidl.tensor(plane[None, None].copy(), requires_grad=True)
     out = max_pool2d(x, kernel, stride=stride, padding=padding)
     expected, where = first_nan_or_max(plane, kernel, stride, padding)
-    np.testing.assert_array_equal(out.data[0, 0], expected)  # NaN == NaN for this assert
+    # NaN == NaN for this assert
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], expected)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data[0, 0].ravel(),
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0].ravel(),
                                   np.bincount(where.ravel(), minlength=36))
 
 
@@ -67,22 +68,23 @@ def test_max_pool_random_data_matches_a_numpy_maximum():
     x = np.random.default_rng(3).standard_normal((3, 4, 9, 8)).astype(np.float32)
     out = max_pool2d(minidl.tensor(x), 2)  # odd height: the last row is dropped
     expected = x[:, :, :8, :8].reshape(3, 4, 4, 2, 4, 2).max(axis=(3, 5))
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
 
 
 def test_avg_pool_counts_padding():
     out = avg_pool2d(X, 2, stride=2, padding=1)
-    np.testing.assert_allclose(out.data[0, 0, 0], [0 / 4, (1 + 2) / 4, 3 / 4])
-    np.testing.assert_allclose(avg_pool2d(X, 2).data[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_allclose(out.detach().numpy()[0, 0, 0], [0 / 4, (1 + 2) / 4, 3 / 4])
+    np.testing.assert_allclose(avg_pool2d(X, 2).detach().numpy()[0, 0], [[2.5, 4.5], [10.5, 12.5]])
 
 
 def test_adaptive_avg_pool_values():
-    np.testing.assert_allclose(adaptive_avg_pool2d(X, 1).data.reshape(-1), [7.5])
-    np.testing.assert_allclose(adaptive_avg_pool2d(X, (2, 1)).data.reshape(-1), [3.5, 11.5])
+    np.testing.assert_allclose(adaptive_avg_pool2d(X, 1).detach().numpy().reshape(-1), [7.5])
+    out = adaptive_avg_pool2d(X, (2, 1)).detach().numpy()
+    np.testing.assert_allclose(out.reshape(-1), [3.5, 11.5])
     # 4 → 3 bins: [0, 2), [1, 3), [2, 4) overlap
-    row = adaptive_avg_pool2d(X, (1, 3)).data.reshape(-1)
+    row = adaptive_avg_pool2d(X, (1, 3)).detach().numpy().reshape(-1)
     bins = ((0, 2), (1, 3), (2, 4))
-    np.testing.assert_allclose(row, [np.mean(X.data[0, 0, :, a:b]) for a, b in bins])
+    np.testing.assert_allclose(row, [np.mean(X.detach().numpy()[0, 0, :, a:b]) for a, b in bins])
     assert adaptive_avg_pool2d(X, (None, 2)).shape == (1, 1, 4, 2)
 
 

@@ -128,7 +128,7 @@ def test_non_contiguous_input_gradcheck():
     minidl.manual_seed(7)
     model = nn.GRU(3, 2).double()
     x = leaf(3, 3, 2)
-    assert not x.permute(0, 2, 1).data.flags.c_contiguous
+    assert not x.permute(0, 2, 1).detach().numpy().flags.c_contiguous
     assert minidl.gradcheck(lambda t, *_: flat(model(t.permute(0, 2, 1))), x, *model.parameters())
 
 
@@ -143,7 +143,7 @@ def test_data_input_gets_no_gradient_and_the_weights_the_same_one(kind):
                           requires_grad=needs_x)
         (model(x)[0] ** 2).sum().backward()
         assert (x.grad is None) != needs_x
-        grads.append([p.grad.data for p in model.parameters()])
+        grads.append([p.grad.numpy() for p in model.parameters()])
     for with_x, without_x in zip(*grads, strict=True):
         np.testing.assert_allclose(without_x, with_x, rtol=1e-12, atol=1e-15)
 
@@ -169,14 +169,14 @@ def test_lstm_with_zero_weights_keeps_half_the_cell():
             p.zero_()
     c = minidl.tensor([[1.0, -2.0, 4.0]])
     h1, c1 = cell(minidl.ones(1, 2), (minidl.zeros(1, 3), c))
-    np.testing.assert_allclose(c1.data, c.data / 2, rtol=1e-6)
-    np.testing.assert_allclose(h1.data, np.tanh(c.data / 2) / 2, rtol=1e-6)
+    np.testing.assert_allclose(c1.detach().numpy(), c.detach().numpy() / 2, rtol=1e-6)
+    np.testing.assert_allclose(h1.detach().numpy(), np.tanh(c.detach().numpy() / 2) / 2, rtol=1e-6)
 
 
 def test_default_init_is_uniform_within_one_over_sqrt_hidden():
     minidl.manual_seed(8)
     model = nn.GRU(10, 16, num_layers=2, bidirectional=True)
-    values = np.concatenate([p.data.ravel() for p in model.parameters()])
+    values = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
     assert np.abs(values).max() <= 0.25 and np.abs(values).max() > 0.24
     assert abs(values.mean()) < 0.01
     assert model.weight_ih_l1_reverse.shape == (48, 32)
@@ -196,7 +196,7 @@ def test_float32_stays_float32_and_matches_float64(kind):
     out64 = flat(model(x.double()))
     for a, b in zip(out32, out64, strict=True):
         assert a.dtype == np.float32
-        np.testing.assert_allclose(a.data, b.data, atol=1e-5)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5)
 
 
 def test_dropout_acts_between_layers_only_in_training():
@@ -206,14 +206,14 @@ def test_dropout_acts_between_layers_only_in_training():
     model.eval()
     first, second = flat(model(x)), flat(model(x))
     for a, b in zip(first, second, strict=True):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     model.train()
     out_a, h_a, _ = flat(model(x))
     out_b, h_b, _ = flat(model(x))
-    assert not np.allclose(out_a.data, out_b.data)
+    assert not np.allclose(out_a.detach().numpy(), out_b.detach().numpy())
     # the first layer sees no dropout, so its final state is the same in both runs
-    np.testing.assert_array_equal(h_a.data[0], h_b.data[0])
-    np.testing.assert_allclose(h_a.data[0], first[1].data[0], rtol=1e-6)
+    np.testing.assert_array_equal(h_a.detach().numpy()[0], h_b.detach().numpy()[0])
+    np.testing.assert_allclose(h_a.detach().numpy()[0], first[1].detach().numpy()[0], rtol=1e-6)
 
 
 def test_dropout_with_one_layer_warns():

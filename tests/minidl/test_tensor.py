@@ -20,14 +20,14 @@ def test_numpy_arrays_keep_their_dtype_and_are_copied():
     t = minidl.tensor(a)
     a[0] = 100
     assert t.dtype == np.float64
-    assert t.data[0] == 0
+    assert t.numpy()[0] == 0
 
 
 def test_from_numpy_shares_memory():
     a = np.zeros(3, dtype=np.float32)
     t = minidl.from_numpy(a)
     a[1] = 5
-    assert t.data[1] == 5
+    assert t.numpy()[1] == 5
 
 
 def test_explicit_dtype_wins():
@@ -64,7 +64,7 @@ def test_in_place_change_of_a_parameter_needs_no_grad():
         w.add_(1.0)
     with minidl.no_grad():
         w.add_(1.0)
-    np.testing.assert_array_equal(w.data, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.detach().numpy(), [2.0, 2.0, 2.0])
 
 
 def test_copy_into_wrong_shape_is_a_shape_error():
@@ -77,9 +77,9 @@ def test_factories_shapes_and_seeding():
     assert minidl.zeros(2, 3).shape == (2, 3)
     assert minidl.ones((4,)).dtype == np.float32
     minidl.manual_seed(7)
-    a = minidl.randn(5).data.copy()
+    a = minidl.randn(5).numpy().copy()
     minidl.manual_seed(7)
-    np.testing.assert_array_equal(a, minidl.randn(5).data)
+    np.testing.assert_array_equal(a, minidl.randn(5).numpy())
     assert minidl.arange(5).tolist() == [0, 1, 2, 3, 4]
     assert minidl.arange(0, 1, 0.5).dtype == np.float32
     with pytest.raises(ShapeError):
@@ -110,7 +110,7 @@ def test_to_casts_dtype_and_keeps_gradient_flowing():
     assert y.dtype == np.float64
     y.sum().backward()
     assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 
 
 def test_unknown_and_unavailable_devices_are_clear_errors():

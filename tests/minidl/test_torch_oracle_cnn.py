@@ -24,7 +24,8 @@ def both(array, grad=True):
 
 
 def close(ours, theirs):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
+    ours, theirs = ours.detach().numpy(), theirs.detach().numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
 
 
 @st.composite
@@ -150,14 +151,14 @@ def test_conv2d_layer_float32_matches_torch():
     layer = Conv2d(3, 8, 3, stride=2, padding=1)
     theirs = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1)
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(layer.weight.data))
-        theirs.bias.copy_(torch.tensor(layer.bias.data))
+        theirs.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
+        theirs.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
     data = np.random.default_rng(6).standard_normal((4, 3, 11, 10)).astype(np.float32)
     x, tx = minidl.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
     out, tout = layer(x), theirs(tx)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
     out.sum().backward()
     tout.sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(layer.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-4,
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4,
                                atol=1e-4)

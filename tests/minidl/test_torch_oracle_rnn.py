@@ -30,7 +30,7 @@ def twins(ours_cls, theirs_cls, *args, **kwargs):
     with torch.no_grad():
         for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
             assert p.shape == tuple(q.shape)
-            q.copy_(torch.from_numpy(p.data))
+            q.copy_(torch.from_numpy(p.detach().numpy()))
     return ours, theirs
 
 
@@ -58,7 +58,7 @@ def backprop(outputs, seed):
 
 
 def assert_same(ours, theirs, what):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=TOL, atol=TOL,
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=TOL, atol=TOL,
                                err_msg=what)
 
 
@@ -156,7 +156,7 @@ def test_embedding_matches_torch(padding_idx):
     ours = nn.Embedding(6, 3, padding_idx=padding_idx).double()
     theirs = torch.nn.Embedding(6, 3, padding_idx=padding_idx).double()
     with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(ours.weight.data))
+        theirs.weight.copy_(torch.from_numpy(ours.weight.detach().numpy()))
     ids = np.array([[1, 4, 4, 0], [4, 1, 5, 4]])
     out_o, out_t = ours(minidl.tensor(ids)), theirs(torch.from_numpy(ids))
     assert_same(out_o, out_t, "output")
@@ -167,5 +167,5 @@ def test_embedding_matches_torch(padding_idx):
 def test_one_hot_matches_torch():
     ids = np.array([[0, 3], [2, 2]])
     np.testing.assert_array_equal(
-        minidl.functional.one_hot(minidl.tensor(ids), 5).data,
+        minidl.functional.one_hot(minidl.tensor(ids), 5).detach().numpy(),
         torch.nn.functional.one_hot(torch.from_numpy(ids), 5).numpy())

@@ -63,7 +63,7 @@ def linear_with(weight: np.ndarray, bias: np.ndarray) -> nn.Linear:
 
 
 def weights(model: nn.Module) -> dict[str, np.ndarray]:
-    return {k: np.array(v.data, copy=True) for k, v in model.state_dict().items()}
+    return {k: np.array(v.detach().numpy(), copy=True) for k, v in model.state_dict().items()}
 
 
 class Snapshots(Callback):
@@ -156,7 +156,8 @@ def test_fit_val_metrics_equal_numpy_on_final_weights():
     opt = optim.SGD(model.parameters(), lr=0.05)
     h = fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=2, batch_size=7,
             val_data=(x, y), progress=False)
-    w, b = model.weight.data.astype(np.float64), model.bias.data.astype(np.float64)
+    w = model.weight.detach().numpy().astype(np.float64)
+    b = model.bias.detach().numpy().astype(np.float64)
     logits = x @ w.T + b
     logp = logits - logits.max(1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(1, keepdims=True))
@@ -404,7 +405,7 @@ def test_model_checkpoint_saves_best_only(tmp_path):
     assert sorted(os.listdir(tmp_path / "ckpt")) == [f"model-{e + 1:02d}.npz" for e in improved]
     loaded = load(ckpt.saved[-1])
     for k, v in snaps.states[improved[-1]].items():
-        np.testing.assert_array_equal(np.asarray(loaded[k].data), v)
+        np.testing.assert_array_equal(np.asarray(loaded[k].detach().numpy()), v)
 
 
 def test_model_checkpoint_every_epoch(tmp_path):

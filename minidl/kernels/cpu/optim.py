@@ -168,3 +168,66 @@ def adam_update(
     bias_correction2 = 1 - beta2**step
     denom = np.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
     return param - (lr / bias_correction1) * exp_avg / denom, exp_avg, exp_avg_sq
+
+
+@slot
+def amsgrad_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    max_exp_avg_sq: np.ndarray,
+    step: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled_weight_decay: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adam's AMSGrad variant (Reddi et al., 2018): the step divides by the largest v̂ seen.
+
+    m and v follow ``adam_update``; then v_max ← max(v_max, v) and
+    θ ← θ − γ · m̂ / (√(v_max / (1 − β₂ᵗ)) + ε), so the effective step size never grows.
+    Returns ``(new_param, new_exp_avg, new_exp_avg_sq, new_max_exp_avg_sq)``.
+    """
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param = param * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+    exp_avg = beta1 * exp_avg + (1 - beta1) * grad
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    max_exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq)
+    denom = np.sqrt(max_exp_avg_sq) / math.sqrt(1 - beta2**step) + eps
+    new_param = param - (lr / (1 - beta1**step)) * exp_avg / denom
+    return new_param, exp_avg, exp_avg_sq, max_exp_avg_sq
+
+
+@slot
+def adadelta_update(
+    param: np.ndarray,
+    grad: np.ndarray,
+    square_avg: np.ndarray,
+    acc_delta: np.ndarray,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adadelta (Zeiler, 2012): a step whose units match θ's, from two running averages.
+
+        g ← g + λθ                                  (when λ ≠ 0)
+        s ← ρs + (1 − ρ)g²                          (``square_avg``)
+        Δ = √(a + ε) / √(s + ε) · g                 (a = ``acc_delta``)
+        a ← ρa + (1 − ρ)Δ²
+        θ ← θ − γΔ
+
+    Returns ``(new_param, new_square_avg, new_acc_delta)``.
+    """
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg = rho * square_avg + (1 - rho) * grad * grad
+    delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+    acc_delta = rho * acc_delta + (1 - rho) * delta * delta
+    return param - lr * delta, square_avg, acc_delta
