@@ -9,6 +9,8 @@ are reduced so that one training step takes a fraction of a second on two CPU co
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import minidl
@@ -31,11 +33,12 @@ def mlp_discriminator(hidden: int = 256) -> nn.Sequential:
                          nn.Linear(hidden, 1))
 
 
-def dcgan_generator(z_dim: int = Z_DIM, width: int = 32, extra_inputs: int = 0) -> nn.Sequential:
+def dcgan_generator(z_dim: int = Z_DIM, width: int = 32, extra_inputs: int = 0,
+                    nn: Any = nn) -> Any:
     """z (N, z_dim + extra_inputs) → (N, 2w, 7, 7) → (N, w, 14, 14) → image (N, 1, 28, 28).
 
     Each ConvTranspose2d(k=4, stride=2, padding=1) doubles the height and width:
-    (7 − 1)·2 − 2 + 4 = 14.
+    (7 − 1)·2 − 2 + 4 = 14. ``nn``: minidl.nn, or torch.nn for the benchmark's twin.
     """
     return nn.Sequential(
         nn.Linear(z_dim + extra_inputs, 2 * width * 7 * 7, bias=False),
@@ -46,8 +49,9 @@ def dcgan_generator(z_dim: int = Z_DIM, width: int = 32, extra_inputs: int = 0) 
     )
 
 
-def dcgan_discriminator(width: int = 32, in_channels: int = 1) -> nn.Sequential:
-    """image (N, in_channels, 28, 28) → (N, w, 14, 14) → (N, 2w, 7, 7) → logit (N, 1)."""
+def dcgan_discriminator(width: int = 32, in_channels: int = 1, nn: Any = nn) -> Any:
+    """image (N, in_channels, 28, 28) → (N, w, 14, 14) → (N, 2w, 7, 7) → logit (N, 1).
+    ``nn``: minidl.nn, or torch.nn."""
     return nn.Sequential(
         nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
         nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=False),

@@ -48,7 +48,7 @@ GANS = {
     "mlp_gan": Recipe(models.mlp_generator, models.mlp_discriminator, 6000, 1,
                       dcgan_init=False),
     "dcgan": Recipe(models.dcgan_generator, models.dcgan_discriminator, 2500, 2),
-    "cgan": Recipe(models.ConditionalGenerator, models.ConditionalDiscriminator, 2500, 3,
+    "cgan": Recipe(models.ConditionalGenerator, models.ConditionalDiscriminator, 1500, 3,
                    conditional=True),
 }
 JUDGE_EPOCHS, JUDGE_SEED = 6, 0
