@@ -161,11 +161,11 @@ def conv_transpose2d_output_size(in_size: int, kernel_size: int, stride: int = 1
                                  dilation: int = 1) -> int:
     """The length of a transposed convolution's output along one axis (PyTorch's).
 
-    A transposed convolution with these settings maps back onto the input of the
-    *convolution* with the same kernel_size, stride, padding and dilation: its output is
-    the longest input length L for which that convolution's output (exercise 3.1) has
-    ``in_size`` positions... and since several L give the same convolution output when
-    stride > 1, PyTorch takes the shortest one and adds ``output_padding`` (< stride).
+    A transposed convolution with these settings produces an array of the length of the
+    *input* of the convolution with the same kernel_size, stride, padding and dilation
+    (whose output length exercise 3.1 computed) that outputs ``in_size`` positions. When
+    stride > 1 several input lengths give that same output; PyTorch takes the shortest and
+    adds ``output_padding`` (0 ≤ output_padding < stride).
 
     Args:
         in_size: ≥ 1; kernel_size, stride, dilation ≥ 1; padding, output_padding ≥ 0.
