@@ -75,6 +75,16 @@ def mode_stats(samples: np.ndarray, min_share: float = 0.02) -> tuple[int, float
     return int((counts >= min_share * len(samples)).sum()), float(near.mean())
 
 
+def busiest_mode(samples: np.ndarray) -> int:
+    """The index (0–7, counter-clockwise from (2, 0)) of the mode with the most samples
+    within 3 std of its centre; −1 when no sample is that close to any."""
+    d = np.linalg.norm(samples[:, None, :] - centres()[None], axis=2)
+    near = d.min(axis=1) < 3 * STD
+    if not near.any():
+        return -1
+    return int(np.bincount(d.argmin(axis=1)[near], minlength=MODES).argmax())
+
+
 @dataclass
 class ToyRun:
     """What :func:`train_toy` recorded: the history, G's gradient norm per step, and frames
