@@ -1,6 +1,6 @@
 """The weights chapter 5 loads, and the seeded command that trains them.
 
-    python -m minidl.course.train ch05            # about 15 min on one busy CPU core
+    python -m minidl.course.train ch05            # ~50 min measured on a shared, loaded core
     python -m minidl.course.train ch05 --quick --out /tmp/w   # seconds: the CI smoke run
 
 It trains, in this order and each from its own seed, on the 4,000 training digits of the
