@@ -15,7 +15,7 @@ from minidl.functional.activation import (
     softmax,
     tanh,
 )
-from minidl.functional.conv import conv2d
+from minidl.functional.conv import conv2d, conv_transpose2d
 from minidl.functional.dropout import dropout
 from minidl.functional.linear import linear
 from minidl.functional.loss import (
@@ -29,6 +29,7 @@ from minidl.functional.normalization import batch_norm, dropout2d
 from minidl.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.functional.rnn import gru, gru_cell, lstm, lstm_cell, rnn, rnn_cell
 from minidl.functional.sparse import embedding, one_hot
+from minidl.functional.upsample import interpolate
 
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
@@ -37,3 +38,4 @@ __all__ = [
     "lstm_cell", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "relu", "rnn", "rnn_cell",
     "sigmoid", "softmax", "tanh",
 ]
+__all__ += ["conv_transpose2d", "interpolate"]

@@ -1,4 +1,5 @@
-"""2-D convolution as a differentiable op (kernels in kernels/cpu/conv.py).
+"""2-D convolution and transposed convolution as differentiable ops (kernels in
+kernels/cpu/conv.py and conv_transpose.py).
 
 ``conv2d(x, W, b)`` computes, for x (N, C, H, W) and W (O, C, kh, kw)::
 
@@ -19,6 +20,8 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
 from minidl.kernels.cpu import conv as K
+from minidl.kernels.cpu import conv_transpose as KT
+from minidl.kernels.cpu.conv_transpose import conv_transpose_output_size
 from minidl.kernels.cpu.im2col import conv_output_size
 from minidl.tensor import Tensor
 
@@ -149,3 +152,82 @@ def conv2d(
     padded_shape = x.shape[:2] + (x.shape[2] + extra[0], x.shape[3] + extra[1])
     check_output_size(name, padded_shape, (kh, kw), stride_, pad, dilation_)
     return Conv2d.apply(x, w, bias, stride=stride_, padding=pad, dilation=dilation_, extra=extra)
+
+
+class ConvTranspose2d(Function):
+    """``ConvTranspose2d.apply(x, weight, bias_or_None, stride=, padding=, output_padding=,
+    dilation=)``; kernels in kernels/cpu/conv_transpose.py (the convolution's dL/dx path)."""
+
+    @staticmethod
+    def forward(ctx: Node, x, weight, bias, *, stride, padding, output_padding, dilation):  # noqa: ANN001
+        ctx.save_for_backward(x, weight)
+        ctx.conf = (stride, padding, dilation)
+        ctx.has_bias = bias is not None
+        return KT.conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding,
+                                           dilation)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        x, weight = ctx.saved_tensors
+        return KT.conv_transpose2d_backward(grad, x, weight, *ctx.conf, ctx.has_bias,
+                                            needs_input_grad=ctx.needs_input_grad[0])
+
+
+def check_output_padding(name: str, output_padding: Pair, stride: Pair, dilation: Pair) -> None:
+    """PyTorch's rule: output_padding must be smaller than the stride or the dilation."""
+    for a, axis in ((0, "H"), (1, "W")):
+        if output_padding[a] >= max(stride[a], dilation[a]):
+            raise ValueError(
+                f"{name}: output_padding must be smaller than stride or dilation, got "
+                f"output_padding {output_padding[a]} along {axis} with stride {stride[a]} and "
+                f"dilation {dilation[a]}")
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair = 0,
+    output_padding: int | Pair = 0,
+    groups: int = 1,
+    dilation: int | Pair = 1,
+) -> Tensor:
+    """2-D transposed convolution, the input-gradient of :func:`conv2d` run forwards.
+
+    input: (N, in, H, W)   weight: (in, out, kh, kw)   bias: (out,) or None
+    →   (N, out, OH, OW),  OH = (H − 1)·sh − 2·ph + dh·(kh − 1) + output_padding_h + 1.
+
+    Every input pixel x[n, c, h, w] adds x·W[c, :, :, :] onto the output window whose top-left
+    corner is (h·sh − ph, w·sw − pw) (taps dh/dw apart). ``groups`` must be 1.
+    """
+    x = float_tensor("conv_transpose2d", input)
+    w = float_tensor("conv_transpose2d", weight, "weight")
+    if w.ndim != 4:
+        raise ShapeError("conv_transpose2d: expected weight (in, out, kh, kw), got "
+                         f"{fmt_shape(w.shape)}")
+    c, o, kh, kw = w.shape
+    name = f"conv_transpose2d({c}→{o}, k={kernel_label((kh, kw))})"
+    if groups != 1:
+        raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
+    check_image_batch(name, x, c)
+    if bias is not None:
+        float_tensor("conv_transpose2d", bias, "bias")
+        if bias.shape != (o,):
+            raise ShapeError(f"{name}: expected bias ({o},), got {fmt_shape(bias.shape)}")
+    dtypes = {t.dtype for t in (x, w, bias) if t is not None}
+    if len(dtypes) > 1:
+        raise DTypeError(f"{name}: input, weight and bias must share a dtype, got "
+                         f"{', '.join(sorted(str(d) for d in dtypes))}")
+    stride_ = as_pair(name, "stride", stride, 1)
+    padding_ = as_pair(name, "padding", padding, 0)
+    output_padding_ = as_pair(name, "output_padding", output_padding, 0)
+    dilation_ = as_pair(name, "dilation", dilation, 1)
+    check_output_padding(name, output_padding_, stride_, dilation_)
+    out = tuple(conv_transpose_output_size(x.shape[2 + a], (kh, kw)[a], stride_[a], padding_[a],
+                                           output_padding_[a], dilation_[a]) for a in (0, 1))
+    if min(out) < 1:
+        raise ShapeError(f"{name}: input {fmt_shape(x.shape)} with padding {padding_} gives an "
+                         f"empty output {fmt_shape(out)}; use less padding")
+    return ConvTranspose2d.apply(x, w, bias, stride=stride_, padding=padding_,
+                                 output_padding=output_padding_, dilation=dilation_)

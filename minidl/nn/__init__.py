@@ -11,7 +11,7 @@ from minidl.nn import init, utils
 from minidl.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d, Dropout2d
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
-from minidl.nn.conv import Conv2d
+from minidl.nn.conv import Conv2d, ConvTranspose2d
 from minidl.nn.dropout import Dropout
 from minidl.nn.embedding import Embedding
 from minidl.nn.flatten import Flatten, Unflatten
@@ -21,6 +21,7 @@ from minidl.nn.module import IncompatibleKeys, Module, StateDictError
 from minidl.nn.parameter import Parameter
 from minidl.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from minidl.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minidl.nn.upsample import Upsample
 
 __all__ = [
     "GELU", "GRU", "LSTM", "RNN", "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss",
@@ -30,3 +31,4 @@ __all__ = [
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNNCell", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional", "init", "utils",
 ]
+__all__ += ["ConvTranspose2d", "Upsample"]

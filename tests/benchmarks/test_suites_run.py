@@ -33,3 +33,15 @@ def test_rnn_suite_prints_both_cases():
     for case in ("LSTM(64, 128) step", "char model epoch"):
         row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
         assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| (yes|no) \|", row), row
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="the GAN suite compares with torch")
+def test_gan_suite_prints_every_case():
+    from benchmarks import gan
+
+    table = gan.main(["--threads", "1", "--repeats", "1", "--warmup", "1"])
+    cases = [f"{name}, batch {gan.BATCH}" for name in gan.TRANSPOSED_CASES]
+    for case in cases + ["DCGAN step (G and D)"]:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
+        assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| [\d.]+×: (yes|no) \|",
+                         row), row

@@ -1,0 +1,143 @@
+"""Generative adversarial networks, minidl vs PyTorch CPU: ``python -m benchmarks.gan [--write]``.
+
+Cases, each run by both frameworks from the same weights, with the same number of threads
+(BLAS, Numba and PyTorch's intra-op pool, set at run time for each count):
+
+* **ConvTranspose2d forward + backward** through autograd (input, weight and bias all
+  requiring gradients), the two layers of chapter 5's DCGAN generator at batch 64:
+  64 → 32 channels, 7² → 14², and 32 → 1, 14² → 28² (kernel 4, stride 2, padding 1).
+* **DCGAN training step**: chapter 5's generator and discriminator
+  (``minidl.course.gan.models``, built with ``torch.nn`` for PyTorch), batch 64, 28×28:
+  one discriminator update on a real batch and ``G(z).detach()``, then one generator update
+  (non-saturating loss) through the updated discriminator, both with Adam (β1 = 0.5).
+
+Each time is the fastest of 3 block medians of ``--repeats`` calls, each block after
+warm-up; each framework's calls run back to back (see benchmarks.timing). Targets on
+2 cores: ConvTranspose2d ≤ 1.5× PyTorch, the DCGAN step ≤ 2×. ``--write`` puts the table
+into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+from collections.abc import Callable
+
+import numba
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import minidl
+from benchmarks.rnn import copy_weights
+from benchmarks.run import autograd_time, cpu_model, write_results
+from benchmarks.timing import median_time
+from minidl.course.gan.models import Z_DIM, dcgan_discriminator, dcgan_generator
+
+BATCH = 64
+TRANSPOSED_CASES = {  # name: (C_in, C_out, H) with kernel 4, stride 2, padding 1: H → 2H
+    "ConvTranspose2d 64→32, 7²→14²": (64, 32, 7),
+    "ConvTranspose2d 32→1, 14²→28²": (32, 1, 14),
+}
+
+
+def transposed_rows(torch, repeats: int, warmup: int) -> list[tuple[str, float, float]]:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, (c_in, c_out, h) in TRANSPOSED_CASES.items():
+        arrays = (rng.standard_normal((BATCH, c_in, h, h), dtype=np.float32),
+                  rng.standard_normal((c_in, c_out, 4, 4), dtype=np.float32),
+                  rng.standard_normal(c_out, dtype=np.float32))
+        g = rng.standard_normal((BATCH, c_out, 2 * h, 2 * h), dtype=np.float32)
+        time_it = functools.partial(autograd_time, "conv_transpose2d", arrays, g, repeats,
+                                    stride=2, padding=1)
+        for _ in range(warmup):
+            time_it(minidl)
+        rows.append((f"{name}, batch {BATCH}", time_it(minidl), time_it(torch)))
+    return rows
+
+
+def dcgan_step_fn(lib, G, D) -> Callable[[], None]:  # noqa: ANN001
+    """One alternating DCGAN step (D then G, Adam β1 = 0.5) on fixed batches, for ``lib``."""
+    F = lib.nn.functional
+    opt_g = lib.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = lib.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    rng = np.random.default_rng(1)
+    real = lib.tensor(rng.uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32))
+    z = lib.tensor(rng.standard_normal((BATCH, Z_DIM), dtype=np.float32))
+    ones, zeros = lib.ones(BATCH, 1), lib.zeros(BATCH, 1)
+
+    def step() -> None:
+        fake = G(z)
+        opt_d.zero_grad()
+        d_loss = (F.binary_cross_entropy_with_logits(D(real), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+        d_loss.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        F.binary_cross_entropy_with_logits(D(fake), ones).backward()
+        opt_g.step()
+
+    return step
+
+
+def dcgan_row(torch, repeats: int, warmup: int) -> tuple[str, float, float]:  # noqa: ANN001
+    minidl.manual_seed(0)
+    ours = dcgan_generator(), dcgan_discriminator()
+    theirs = dcgan_generator(nn=torch.nn), dcgan_discriminator(nn=torch.nn)
+    for a, b in zip(ours, theirs):
+        copy_weights(a, b, torch)
+    return (f"DCGAN step (G and D), batch {BATCH}, 28×28",
+            median_time(dcgan_step_fn(minidl, *ours), repeats, warmup),
+            median_time(dcgan_step_fn(torch, *theirs), repeats, warmup))
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gan",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts to measure (default: 1 2)")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
+    args = parser.parse_args(argv)
+    import torch  # the comparison needs it: pip install torch
+
+    load_before = os.getloadavg()
+    rows = []
+    for threads in args.threads:
+        numba.set_num_threads(threads)
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            found = transposed_rows(torch, args.repeats, args.warmup)
+            found.append(dcgan_row(torch, args.repeats, args.warmup))
+        rows += [(threads, *row) for row in found]
+    load_after = os.getloadavg()
+    lines = [
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
+        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
+        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
+        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
+        f"Command: `{' '.join(['python -m benchmarks.gan'] + (argv or sys.argv[1:]))}`. "
+        f"Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
+        "warm-up; each framework's calls back to back.",
+        "",
+        "| case (forward + backward / training step) | threads | minidl ms | torch ms | "
+        "minidl / torch | target |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+    for threads, name, ours, theirs in rows:
+        target = 2.0 if name.startswith("DCGAN") else 1.5
+        met = "yes" if ours <= target * theirs else "no"
+        lines.append(f"| {name} | {threads} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | "
+                     f"{ours / theirs:.2f}× | {target:g}×: {met} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        write_results(table, marker="gan results")
+    return table
+
+
+if __name__ == "__main__":
+    main()
