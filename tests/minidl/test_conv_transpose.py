@@ -23,7 +23,7 @@ def both(array):
 
 
 def close(ours, theirs):
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
 
 
 @st.composite
@@ -104,12 +104,12 @@ def test_layer_matches_torch_float32_and_init_bounds():
     layer = nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)
     assert layer.weight.shape == (4, 3, 4, 4) and layer.bias.shape == (3,)
     bound = 1 / np.sqrt(3 * 4 * 4)   # fan_in from dimension 1, as PyTorch
-    assert np.abs(layer.weight.data).max() <= bound and layer.weight.data.std() > bound / 3
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.detach().numpy()).max() <= bound and layer.weight.detach().numpy().std() > bound / 3
+    assert np.abs(layer.bias.detach().numpy()).max() <= bound
     ref = torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(layer.weight.data))
-        ref.bias.copy_(torch.tensor(layer.bias.data))
+        ref.weight.copy_(torch.tensor(layer.weight.detach().numpy()))
+        ref.bias.copy_(torch.tensor(layer.bias.detach().numpy()))
     x = np.random.default_rng(5).standard_normal((1, 4, 7, 7)).astype(np.float32)
     out = layer(minidl.tensor(x))
     assert out.dtype == np.float32 and out.shape == (1, 3, 14, 14)
