@@ -75,7 +75,8 @@ def draw_unrolled_rnn(steps: int = 4) -> Figure:
                color="tab:red")
     ax.text(3.2 - 1.1, 1.6, "$h_0$", fontsize=11, ha="center", va="center")
     ax.text(3.2 + 1.5 * (steps - 1) / 2, -0.15,
-            r"same weights at every step;  $h_t = \tanh(x_t W_{ih}^\top + h_{t-1} W_{hh}^\top + b)$,  "
+            r"same weights at every step;  "
+            r"$h_t = \tanh(x_t W_{ih}^\top + h_{t-1} W_{hh}^\top + b)$,  "
             r"$y_t = h_t W_{hy}^\top + b_y$",
             ha="center", fontsize=10)
     return fig
