@@ -111,20 +111,18 @@ def train_perceptron(
 
 @exercise("1.4", section="Activation functions: sigmoid")
 def sigmoid_forward(x: np.ndarray) -> np.ndarray:
-    """The logistic sigmoid σ(x) = 1 / (1 + e^(−x)), elementwise.
+    """The logistic sigmoid σ, elementwise (the notebook's table gives its definition).
 
     Args:
         x: any shape, float32 or float64.
 
     Returns:
-        σ(x): same shape and dtype as x, values in [0, 1].
+        σ(x): a new array, same shape and dtype as x, values in [0, 1]. It must be exactly 0
+        and 1 at x = −1000 and x = +1000, without overflow warnings.
 
-    Numerical stability: for x = −1000, e^(−x) overflows. Use the equivalent form
-    σ(x) = e^x / (1 + e^x) where x < 0 (there e^x ≤ 1), and 1 / (1 + e^(−x)) where x ≥ 0.
-    Your function must give 0 and 1 at ±1000 without overflow warnings.
-
-    Hint: ``np.where`` evaluates both branches everywhere (and overflows); compute each
-    branch only on its own elements with a boolean mask, e.g. ``out[pos] = ...``.
+    Hint: the section "Activation functions: sigmoid" explains why the textbook form
+    overflows for very negative x and which equivalent form does not; make sure the form you
+    use is only ever evaluated where it is safe.
     """
     raise NotImplementedError(
         "Exercise 1.4 (sigmoid_forward): see "
@@ -134,16 +132,17 @@ def sigmoid_forward(x: np.ndarray) -> np.ndarray:
 
 @exercise("1.5", section="Activation functions: sigmoid")
 def sigmoid_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The sigmoid's backward pass: dL/dx = grad · σ'(x), with σ'(x) = σ(x)(1 − σ(x)).
+    """The sigmoid's backward pass: dL/dx from the upstream gradient dL/dy (chain rule).
 
     Args:
         grad: the upstream gradient dL/dy, shape S.
-        out: what the forward pass returned, y = σ(x), shape S.
+        out: what the forward pass returned, y = σ(x), shape S (x itself is not given).
 
     Returns:
         dL/dx, shape S, dtype of grad.
 
-    Hint: the derivative needs only σ(x), which forward already computed: no exp here.
+    Hint: differentiate σ(x) = 1 / (1 + e^(−x)) and write σ'(x) in terms of σ(x) alone
+    (section "Activation functions: sigmoid"); then no exponential is needed here.
     """
     raise NotImplementedError(
         "Exercise 1.5 (sigmoid_backward): see "
@@ -153,15 +152,17 @@ def sigmoid_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 @exercise("1.6", section="Activation functions: tanh")
 def tanh_forward(x: np.ndarray) -> np.ndarray:
-    """The hyperbolic tangent tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)), elementwise.
+    """The hyperbolic tangent, elementwise (definition in the notebook's table).
 
     Args:
         x: any shape, float32 or float64.
 
     Returns:
-        tanh(x): same shape and dtype, values in [−1, 1]; ±1 at ±1000 without overflow.
+        tanh(x): a new array, same shape and dtype, values in [−1, 1]; exactly ±1 at ±1000
+        without overflow warnings.
 
-    Hint: tanh(x) = 2σ(2x) − 1, or NumPy's own ``np.tanh``.
+    Hint: the definition overflows if written literally for large |x|; the section
+    "Activation functions: tanh" relates tanh to the sigmoid you already wrote.
     """
     raise NotImplementedError(
         "Exercise 1.6 (tanh_forward): see "
@@ -171,16 +172,17 @@ def tanh_forward(x: np.ndarray) -> np.ndarray:
 
 @exercise("1.7", section="Activation functions: tanh")
 def tanh_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The backward pass of tanh: dL/dx = grad · (1 − tanh²(x)).
+    """The backward pass of tanh: dL/dx from the upstream gradient dL/dy (chain rule).
 
     Args:
         grad: the upstream gradient dL/dy, shape S.
-        out: what the forward pass returned, y = tanh(x), shape S.
+        out: what the forward pass returned, y = tanh(x), shape S (x itself is not given).
 
     Returns:
         dL/dx, shape S, dtype of grad.
 
-    Hint: express the derivative through ``out`` (= tanh(x)).
+    Hint: differentiate the quotient that defines tanh and express the result through tanh
+    itself (section "Activation functions: tanh").
     """
     raise NotImplementedError(
         "Exercise 1.7 (tanh_backward): see "
@@ -190,15 +192,15 @@ def tanh_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 @exercise("1.8", section="Activation functions: ReLU")
 def relu_forward(x: np.ndarray) -> np.ndarray:
-    """The rectified linear unit ReLU(x) = max(x, 0), elementwise.
+    """The rectified linear unit, elementwise (definition in the notebook's table).
 
     Args:
         x: any shape, float32 or float64.
 
     Returns:
-        ReLU(x): a new array, same shape and dtype as x (do not modify x).
+        ReLU(x): a new array, same shape and dtype as x (x itself is left unchanged).
 
-    Hint: ``np.maximum(x, 0)``; check that the dtype stays that of x.
+    Hint: the tests check the dtype: a float32 input must give a float32 output.
     """
     raise NotImplementedError(
         "Exercise 1.8 (relu_forward): see "
@@ -208,9 +210,10 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
 
 @exercise("1.9", section="Activation functions: ReLU")
 def relu_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The backward pass of ReLU: dL/dx = grad where x > 0, else 0.
+    """The backward pass of ReLU: dL/dx from the upstream gradient dL/dy (chain rule).
 
-    ReLU is not differentiable at 0; like PyTorch we take the derivative there to be 0.
+    ReLU has no derivative at exactly 0; like PyTorch, use 0 there (section
+    "Activation functions: ReLU").
 
     Args:
         grad: the upstream gradient dL/dy, shape S.
@@ -218,8 +221,6 @@ def relu_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
 
     Returns:
         dL/dx, shape S, dtype of grad.
-
-    Hint: a boolean mask ``x > 0`` multiplies like 0/1.
     """
     raise NotImplementedError(
         "Exercise 1.9 (relu_backward): see "

@@ -4,10 +4,12 @@
 # check("N.M") in the notebook or `python -m minidl.grade N.M` in a terminal.
 """Chapter 2: multi-layer perceptrons and how they learn (notebooks/02_mlp.ipynb).
 
-Every exercise here has the name and signature of one of minidl's kernel slots, so after
+Exercises 2.1–2.15 have the names and signatures of minidl's kernel slots, so after
 ``minidl.use_exercises()`` minidl runs your version: your affine map in every ``nn.Linear``,
 your backward rules and topological order inside ``loss.backward()``, your cross-entropy,
-your optimizer updates, initialisers and dropout.
+your optimizer updates, initialisers and dropout. Exercises 2.16–2.18 are yours to use
+directly: a numerical gradient check, one epoch of mini-batch training and the
+early-stopping rule.
 
 * 2.1 the fully connected layer's forward pass;
 * 2.2–2.5 backpropagation: undoing broadcasting, the backward rules of ``@`` and of a
@@ -16,8 +18,9 @@ your optimizer updates, initialisers and dropout.
 * 2.9–2.12 optimizer steps: SGD with momentum, Adagrad, RMSprop, Adam;
 * 2.13–2.14 Xavier and He initialisation;
 * 2.15 inverted dropout.
+* 2.16 central-difference gradients; 2.17 a mini-batch training epoch; 2.18 early stopping.
 
-Arrays are NumPy arrays. Every function is pure: it returns new arrays and never modifies
+Arrays are NumPy arrays. Every kernel (2.1–2.15) is pure: it returns new arrays and never modifies
 its inputs. Floating-point results keep the dtype of their float inputs (float32 stays
 float32) unless the docstring says otherwise.
 """
@@ -37,20 +40,20 @@ from minidl.kernels.cpu.init import calculate_gain  # noqa: F401 (exercise 2.14 
 
 @exercise("2.1", section="Forward propagation")
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """The affine map of a fully connected layer: y = x Wᵀ + b.
+    """The forward pass of a fully connected layer (``nn.Linear``) on a batch.
 
-    Output feature j of each example is y_j = Σ_k x_k W_jk + b_j. PyTorch (and minidl)
-    store W with one ROW per output neuron, hence the transpose.
+    Section "Forward propagation" derives the batched formula from one neuron's weighted sum.
 
     Args:
         x: inputs, shape (..., in): any number of leading (batch) dims, float32 or float64.
-        weight: W, shape (out, in), same dtype as x.
+        weight: W, shape (out, in) (one ROW per output neuron, PyTorch's layout), dtype of x.
         bias: b, shape (out,), or None for a layer without bias.
 
     Returns:
         y, shape (..., out), dtype of x: a new array.
 
-    Hint: ``x @ weight.T`` handles any leading dims; ``+ bias`` broadcasts over them.
+    Hint: the tests use inputs with zero, one and two leading dims; one expression can
+    serve them all.
     """
     raise NotImplementedError(
         "Exercise 2.1 (linear_forward): see "
@@ -536,5 +539,85 @@ def dropout_forward(
     """
     raise NotImplementedError(
         "Exercise 2.15 (dropout_forward): see "
+        "notebooks/02_mlp.ipynb, section 'Overfitting and regularisation'"
+    )
+
+
+# ---- checking gradients, and the training loop ------------------------------------------
+
+
+@exercise("2.16", section="Checking gradients numerically")
+def numerical_gradient(f: Any, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The gradient of a scalar function, estimated with central differences.
+
+    Section "Checking gradients numerically" derives the estimate and its error.
+
+    Args:
+        f: a function of one array of x's shape that returns a number (a loss).
+        x: the point, any shape, float64 (differences of size eps need its precision).
+        eps: the step, > 0.
+
+    Returns:
+        An array of x's shape, float64: entry i estimates ∂f/∂x_i at x. When your
+        function returns, x holds exactly the values it had when you got it.
+
+    Hint: f is evaluated twice per element of x; modifying one element of a copy of x at
+    a time is the simplest way.
+    """
+    raise NotImplementedError(
+        "Exercise 2.16 (numerical_gradient): see "
+        "notebooks/02_mlp.ipynb, section 'Checking gradients numerically'"
+    )
+
+
+@exercise("2.17", section="Gradient descent: batch, stochastic, mini-batch")
+def train_epoch(model: Any, loss_fn: Any, optimizer: Any, X: np.ndarray, y: np.ndarray,
+                batch_size: int, rng: np.random.Generator) -> float:
+    """One epoch of mini-batch gradient descent on (X, y), in place on the model.
+
+    Visit the N examples in the random order ``rng.permutation(N)`` (draw it exactly once,
+    so that the autograder can replay your epoch), in consecutive batches of
+    ``batch_size`` (the last one may be smaller), and make one optimizer step per batch
+    (section "Gradient descent: batch, stochastic, mini-batch"; the four lines of a
+    training step are in section "Training an MLP: XOR and spirals").
+
+    Args:
+        model: an ``nn.Module`` mapping a float32 tensor of the rows of X to predictions.
+        loss_fn: called as ``loss_fn(predictions, targets)`` with minidl tensors; returns
+            the MEAN loss over the batch, a 0-d tensor.
+        optimizer: a ``minidl.optim`` optimizer over the model's parameters.
+        X: (N, ...) inputs, float32; y: (N, ...) targets (class ids or values).
+        batch_size: ≥ 1.
+        rng: the NumPy generator that decides the order.
+
+    Returns:
+        The mean loss over the epoch's N examples as a Python float: each batch's loss
+        counts with the number of examples in it.
+    """
+    raise NotImplementedError(
+        "Exercise 2.17 (train_epoch): see "
+        "notebooks/02_mlp.ipynb, section 'Gradient descent: batch, stochastic, mini-batch'"
+    )
+
+
+@exercise("2.18", section="Overfitting and regularisation")
+def early_stopping(val_losses: list[float], patience: int,
+                   min_delta: float = 0.0) -> tuple[bool, int]:
+    """The early-stopping decision after an epoch, from the validation losses so far.
+
+    An epoch *improves* when its loss is lower than the best loss before it by more than
+    ``min_delta`` (the first epoch always improves). Training stops as soon as ``patience``
+    epochs in a row have not improved (section "Overfitting and regularisation").
+
+    Args:
+        val_losses: the validation loss after each epoch so far, oldest first (≥ 1 entry).
+        patience: ≥ 1; min_delta: ≥ 0.
+
+    Returns:
+        ``(stop, best_epoch)``: whether to stop now, and the 0-based index of the last
+        epoch that improved (the weights to restore).
+    """
+    raise NotImplementedError(
+        "Exercise 2.18 (early_stopping): see "
         "notebooks/02_mlp.ipynb, section 'Overfitting and regularisation'"
     )

@@ -10,7 +10,8 @@ a matrix product, col2im and the convolution's three gradients, max pooling forw
 backward. They have the names and signatures of minidl's kernels, so after
 ``minidl.use_exercises()`` minidl (and the LeNet-5 of the notebook) runs your versions.
 Exercise 3.8 turns a Python loop into a parallel Numba kernel; exercise 3.9 is batch
-normalisation's forward pass (also a minidl kernel).
+normalisation's forward pass (also a minidl kernel). Exercises 3.10–3.12 are average
+pooling forward and backward and batch normalisation's backward pass, minidl kernels too.
 
 Arrays are NumPy arrays; images are batches of shape (N, C, H, W) ("NCHW", as in
 PyTorch). A ``Pair`` is a tuple (value along H, value along W).
@@ -32,12 +33,8 @@ def conv2d_output_size(
 ) -> int:
     """The length of a convolution's output along one axis.
 
-    The input (length ``in_size``) gets ``padding`` zeros on each side. A kernel of
-    ``kernel_size`` taps spaced ``dilation`` apart spans dilation·(kernel_size − 1) + 1
-    input positions; it starts at position 0 and moves ``stride`` positions at a time as
-    long as it fits inside the padded input:
-
-        out = ⌊(in_size + 2·padding − dilation·(kernel_size − 1) − 1) / stride⌋ + 1
+    Count the positions at which the window fits inside the padded input (section "Padding,
+    stride and dilation"; work out first how many input positions a dilated kernel spans).
 
     Args:
         in_size: H or W of the input, ≥ 1.
@@ -46,7 +43,8 @@ def conv2d_output_size(
     Returns:
         The output length, a Python int (≥ 1 for every case the tests use).
 
-    Hint: ``//`` is floor division for ints.
+    Hint: check your expression on the table the notebook prints (28×28 with several
+    settings) and on a case you count by hand, e.g. in_size 5, kernel 3, stride 2.
     """
     raise NotImplementedError(
         "Exercise 3.1 (conv2d_output_size): see "
@@ -262,29 +260,11 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """A one-channel 2-D cross-correlation ("valid": no padding, stride 1), as a parallel
     Numba kernel.
 
-        out[r, s] = Σ_{a < kh, b < kw} kernel[a, b] · image[r + a, s + b]
-
-    This is conv2d for one image, one input and one output channel. Here it is as plain
-    Python loops, which Python runs one multiply-add at a time:
-
-        def correlate2d_python(image, kernel):
-            kh, kw = kernel.shape
-            out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1), image.dtype)
-            for r in range(out.shape[0]):
-                for s in range(out.shape[1]):
-                    total = 0.0
-                    for a in range(kh):
-                        for b in range(kw):
-                            total += kernel[a, b] * image[r + a, s + b]
-                    out[r, s] = total
-            return out
-
-    Make it a Numba kernel: the decorator ``@numba.njit(cache=True, parallel=True)`` (keep it)
-    compiles the function to machine code the first time it is called with new argument
-    types. Write the loops so that Numba can compile them (NumPy arrays, numbers and
-    ``range`` only; no Python lists or dicts), and let the output rows run in parallel by
-    writing the outermost loop with ``numba.prange`` instead of ``range``: every row is
-    independent, so the rows can be shared among the CPU cores.
+    This is conv2d for one image, one input and one output channel: the sum in section
+    "Convolution: a filter sliding over the image". Write it as explicit loops over the
+    output positions and the kernel taps, which Numba compiles to machine code; keep the
+    decorator ``@numba.njit(cache=True, parallel=True)`` and spread the output rows over
+    the CPU cores (section "Making it fast: a parallel Numba kernel" gives the rules).
 
     Args:
         image: (H, W), float32 or float64.
@@ -293,9 +273,9 @@ def correlate2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     Returns:
         out: (H − kh + 1, W − kw + 1), dtype of image.
 
-    Hint: a loop over ``numba.prange`` must not write to a variable that another iteration
-    reads; here each r writes only its own row ``out[r]``, and ``total`` is local to
-    one iteration. ``np.empty`` is enough for out, since every element is written.
+    Hint: inside ``@njit`` only NumPy arrays, numbers and ``range``/``numba.prange`` work (no
+    Python lists); iterations of a ``prange`` loop must not write anything another
+    iteration reads.
     """
     raise NotImplementedError(
         "Exercise 3.8 (correlate2d): see "
@@ -349,5 +329,89 @@ def batch_norm_forward(
     """
     raise NotImplementedError(
         "Exercise 3.9 (batch_norm_forward): see "
+        "notebooks/03_cnn.ipynb, section 'Batch normalisation'"
+    )
+
+
+@exercise("3.10", section="Pooling")
+def avg_pool2d_forward(
+    x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair
+) -> np.ndarray:
+    """Average pooling: the mean of every (kh, kw) window of every channel.
+
+    The formula is in section "Pooling". Padding counts as zeros in the average (PyTorch's
+    default ``count_include_pad=True``): every window is divided by kh·kw. OH and OW are your
+    conv2d_output_size with dilation 1.
+
+    Args:
+        x: (N, C, H, W), float32 or float64; padding ≤ half the kernel size.
+        kernel_size (kh, kw), stride (sh, sw), padding (ph, pw): pairs of ints.
+
+    Returns:
+        y: (N, C, OH, OW), dtype of x, a new array.
+
+    Hint: the same loop over kernel offsets as your max pooling (exercise 3.6).
+    """
+    raise NotImplementedError(
+        "Exercise 3.10 (avg_pool2d_forward): see "
+        "notebooks/03_cnn.ipynb, section 'Pooling'"
+    )
+
+
+@exercise("3.11", section="Pooling")
+def avg_pool2d_backward(
+    grad: np.ndarray,
+    input_shape: tuple[int, int, int, int],
+    kernel_size: Pair,
+    stride: Pair,
+    padding: Pair,
+) -> np.ndarray:
+    """Average pooling's backward pass: dL/dx from dL/dy.
+
+    Derive it from the forward formula (section "Pooling"): which outputs does one input
+    pixel influence, and with which slope? Windows may overlap (stride < kernel) and may
+    reach into the padding, whose gradient is dropped.
+
+    Args:
+        grad: (N, C, OH, OW), dL/dy, float32 or float64.
+        input_shape: (N, C, H, W); kernel_size, stride, padding: pairs, as in forward.
+
+    Returns:
+        dL/dx: (N, C, H, W), dtype of grad, a new array.
+    """
+    raise NotImplementedError(
+        "Exercise 3.11 (avg_pool2d_backward): see "
+        "notebooks/03_cnn.ipynb, section 'Pooling'"
+    )
+
+
+@exercise("3.12", section="Batch normalisation")
+def batch_norm_backward(
+    grad: np.ndarray,
+    x: np.ndarray,
+    weight: np.ndarray | None,
+    save_mean: np.ndarray,
+    save_invstd: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training-mode batch normalisation's backward pass, where μ and σ² depend on x.
+
+    Section "Batch normalisation: the backward pass" sets up the derivation: x reaches the
+    loss directly and through the batch statistics, and the three paths add up.
+
+    Args:
+        grad: dL/dy, like x; x: (N, C) or (N, C, H, W), float32 or float64.
+        weight: γ, (C,), or None (γ = 1).
+        save_mean, save_invstd: (C,), μ and 1/√(σ² + eps) as your batch_norm_forward
+            returned them.
+
+    Returns:
+        ``(grad_x, grad_weight, grad_bias)``: dL/dx like x, dL/dγ and dL/dβ of shape (C,),
+        all of the dtype of x (dL/dγ also when weight is None).
+
+    Hint: check a float64 case against central differences of your batch_norm_forward
+    (exercise 2.16's numerical_gradient does it for you).
+    """
+    raise NotImplementedError(
+        "Exercise 3.12 (batch_norm_backward): see "
         "notebooks/03_cnn.ipynb, section 'Batch normalisation'"
     )

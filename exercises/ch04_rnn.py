@@ -9,7 +9,9 @@ backward, with PyTorch's weight layout; 4.6 is gradient clipping. They have the 
 signatures of minidl's kernel slots, so after ``minidl.use_exercises()`` the layers
 ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` run your cells at every time step (and
 ``nn.utils.clip_grad_norm_`` your clipping). Exercise 4.7 samples the next character of a
-language model.
+language model. Exercise 4.8 is the GRU cell's backward pass and 4.9 backpropagation
+through time over a whole sequence; both are minidl kernel slots too (``nn.RNN`` runs your
+``rnn_backward``).
 
 Shapes: N the batch, I the input size, H the hidden size. Arrays are NumPy arrays, float32
 or float64; every result keeps the dtype of the inputs. Never modify an input in place.
@@ -282,4 +284,74 @@ def sample_with_temperature(
     raise NotImplementedError(
         "Exercise 4.7 (sample_with_temperature): see "
         "notebooks/04_rnn.ipynb, section 'Sampling with a temperature'"
+    )
+
+
+@exercise("4.8", section="GRU: two gates instead of three")
+def gru_cell_backward(
+    grad_h_new: np.ndarray,
+    x: np.ndarray,
+    h: np.ndarray,
+    gates: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of one GRU step (exercise 4.5), given dL/dh'.
+
+    Derive them from the four equations of section "GRU: two gates instead of three", from
+    h' back to the pre-activations gi and gh, then through the two matrix products (as in
+    exercise 4.2). Mind the two paths from h to h' (directly, and through gh) and that r
+    multiplies only the recurrent part gh_n.
+
+    Args:
+        grad_h_new: dL/dh', shape (N, H).
+        x, h: the step's inputs, shapes (N, I) and (N, H).
+        gates: the cache your gru_cell_forward returned, [r | z | n | gh_n], shape (N, 4H).
+        w_ih, w_hh: shapes (3H, I) and (3H, H), rows stacked r, z, n.
+
+    Returns:
+        ``(grad_x, grad_h, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``: shapes (N, I),
+        (N, H), (3H, I), (3H, H), (3H,), (3H,), dtype of grad_h_new.
+
+    Hint: write dL/dgi and dL/dgh, both (N, 3H) in the order [r | z | n], first; every
+    weight and bias gradient follows from those two.
+    """
+    raise NotImplementedError(
+        "Exercise 4.8 (gru_cell_backward): see "
+        "notebooks/04_rnn.ipynb, section 'GRU: two gates instead of three'"
+    )
+
+
+@exercise("4.9", section="Backpropagation through time")
+def rnn_backward(
+    grad_output: np.ndarray,
+    grad_h_n: np.ndarray,
+    x: np.ndarray,
+    h0: np.ndarray,
+    output: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    nonlinearity: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Backpropagation through time for a whole sequence of RNN steps (exercise 4.1).
+
+    The forward pass ran h_t = rnn_cell_forward(x_t, h_{t−1}, …) for t = 1 … T from h_0,
+    and output[t − 1] = h_t. Section "Backpropagation through time" says which two
+    gradients reach each h_t and what happens to the shared weights; use your
+    rnn_cell_backward (exercise 4.2) for the single steps.
+
+    Args:
+        grad_output: (T, N, H), dL/d output (the loss may read every step).
+        grad_h_n: (N, H), dL/dh_T coming from the final state the layer also returns (it is
+            output[T − 1] too: both gradients count).
+        x: (T, N, I); h0: (N, H); output: (T, N, H) as the forward pass returned it.
+        w_ih: (H, I); w_hh: (H, H); nonlinearity: "tanh" or "relu".
+
+    Returns:
+        ``(grad_x, grad_h0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``: shapes (T, N, I),
+        (N, H), (H, I), (H, H), (H,), (H,), dtype of grad_output.
+    """
+    raise NotImplementedError(
+        "Exercise 4.9 (rnn_backward): see "
+        "notebooks/04_rnn.ipynb, section 'Backpropagation through time'"
     )

@@ -119,7 +119,7 @@ class RNNLayer(Function):
         x, h0, out, w_ih, w_hh = ctx.saved_tensors
         gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh = KR.rnn_backward(
             _in_time_order(grad_out, ctx.reverse), grad_h_n, x, h0, out, w_ih, w_hh,
-            ctx.nonlinearity, ctx.needs_input_grad[0])
+            ctx.nonlinearity, needs_input_grad=ctx.needs_input_grad[0])
         return (_input_grad(ctx, gx), gh0, gw_ih, gw_hh,
                 *_bias_grads(ctx.has_bias, gb_ih, gb_hh))
 

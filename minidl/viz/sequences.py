@@ -45,8 +45,9 @@ def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label
 
 def draw_unrolled_rnn(steps: int = 4) -> Figure:
     """Left: an RNN as a loop, h feeding back into itself. Right: the same network unrolled
-    over ``steps`` time steps, one copy per step sharing the weights W_xh, W_hh, W_hy, with the
-    hidden state passed along (and gradients flowing back along the same arrows in BPTT)."""
+    over ``steps`` time steps, one copy per step sharing the weights W_ih, W_hh, W_hy (PyTorch's
+    names and (out, in) layout, hence the transposes in the caption's formula), with the hidden
+    state passed along (and gradients flowing back along the same arrows in BPTT)."""
     if not 1 <= steps <= 8:
         raise ValueError(f"draw_unrolled_rnn: expected 1 ≤ steps ≤ 8, got {steps}")
     fig = Figure(figsize=(9.0, 3.4), layout="constrained")
@@ -56,7 +57,7 @@ def draw_unrolled_rnn(steps: int = 4) -> Figure:
     _box(ax, 0.3, 0.4, "$x_t$", "x")
     _box(ax, 0.3, 1.6, "$h_t$", "h")
     _box(ax, 0.3, 2.8, "$y_t$", "y")
-    _arrow(ax, (0.3, 0.68), (0.3, 1.32), "$W_{xh}$")
+    _arrow(ax, (0.3, 0.68), (0.3, 1.32), "$W_{ih}$")
     _arrow(ax, (0.3, 1.88), (0.3, 2.52), "$W_{hy}$")
     _arrow(ax, (0.64, 1.72), (0.64, 1.48), color="tab:red",
            connectionstyle="arc3,rad=-2.6")
@@ -74,7 +75,9 @@ def draw_unrolled_rnn(steps: int = 4) -> Figure:
                color="tab:red")
     ax.text(3.2 - 1.1, 1.6, "$h_0$", fontsize=11, ha="center", va="center")
     ax.text(3.2 + 1.5 * (steps - 1) / 2, -0.15,
-            r"same weights at every step;  $h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b)$",
+            r"same weights at every step;  "
+            r"$h_t = \tanh(x_t W_{ih}^\top + h_{t-1} W_{hh}^\top + b)$,  "
+            r"$y_t = h_t W_{hy}^\top + b_y$",
             ha="center", fontsize=10)
     return fig
 

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from minidl.errors import ShapeError, fmt_shape
+from minidl.frontend import widget_mode
 from minidl.viz import plot_linear_boundary
 from minidl.viz._figure import as_array, check_points
 from minidl.widgets.controls import Choice, Player, Slider, interactive_figure
@@ -118,9 +119,12 @@ def perceptron_player(
     Each learning rate's trajectory is computed once with :func:`trace_perceptron` (from
     ``w0``, ``b0``); the player's frame picks a step. Left: the data, the current line and
     the sample just seen (red ring: a mistake, so the line moved; green: correct). Right:
-    mistakes per epoch so far. Static mode shows frame 0 with the first learning rate.
+    mistakes per epoch so far. Static mode (see :mod:`minidl.widgets`) shows where every
+    learning rate ends: :func:`perceptron_outcomes`, small multiples of the last frame.
     """
     X, y = check_points("perceptron_player", X, y)
+    if widget_mode() == "static":
+        return perceptron_outcomes(X, y, update, learning_rates, epochs, w0, b0)
     traces: dict[float, PerceptronTrace] = {}
     fig = Figure(figsize=(8.6, 3.8), layout="constrained")
     ax_data, ax_err = fig.subplots(1, 2, width_ratios=[1.25, 1.0])
@@ -149,3 +153,53 @@ def perceptron_player(
         "lr": Choice("learning rate η", tuple(learning_rates), learning_rates[0]),
         "frame": Player("step", epochs * len(y) + 1, interval_ms),
     })
+
+
+def perceptron_outcomes(
+    X: Any,
+    y: Any,
+    update: UpdateRule,
+    learning_rates: Sequence[float],
+    epochs: int,
+    w0: Sequence[float] = (0.0, 0.0),
+    b0: float = 0.0,
+) -> Figure:
+    """The end state of :func:`perceptron_player` for every learning rate, side by side.
+
+    One column per learning rate: on top the starting line (dashed) and the line after the
+    last step, below the mistakes of every epoch. ``X`` (N, 2), ``y`` (N,) in {0, 1}.
+    """
+    X, y = check_points("perceptron_outcomes", X, y)
+    traces = [trace_perceptron(X, y, update, lr, epochs, w0, b0) for lr in learning_rates]
+    fig = Figure(figsize=(3.1 * len(traces), 5.4), layout="constrained")
+    axes = fig.subplots(2, len(traces), squeeze=False, height_ratios=[1.6, 1.0])
+    top = max(1, max(int(tr.errors_per_epoch.max()) for tr in traces)) * 1.15
+    for col, (lr, tr) in enumerate(zip(learning_rates, traces)):
+        ax_data, ax_err = axes[0, col], axes[1, col]
+        plot_linear_boundary(tr.w[-1], tr.b[-1], X, y, ax=ax_data, show_normal=False,
+                             title=f"lr = {lr:g}: after {epochs} epochs")
+        start = _line_points(tr.w[0], tr.b[0], ax_data)
+        if start is not None:
+            ax_data.plot(*start, color="0.3", ls="--", lw=1.2, label="start")
+            ax_data.legend(fontsize=7, loc="lower right")
+        ax_data.title.set_fontsize(9)
+        ax_err.bar(np.arange(1, epochs + 1), tr.errors_per_epoch, color="tab:red")
+        ax_err.set(xlabel="epoch", ylabel="mistakes", xticks=np.arange(1, epochs + 1),
+                   ylim=(0, top))
+        ax_err.set_title(f"mistakes per epoch (total {int(tr.errors_per_epoch.sum())})",
+                         fontsize=9)
+    fig.suptitle("where each learning rate ends (press play in JupyterLab to watch the steps)",
+                 fontsize=10)
+    return fig
+
+
+def _line_points(w: np.ndarray, b: float, ax: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two points of the line w·x + b = 0 across the axes' x (or y) range; None when w = 0."""
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    if abs(w[1]) >= abs(w[0]) and w[1] != 0:
+        xs = np.array([x_lo, x_hi])
+        return xs, -(w[0] * xs + b) / w[1]
+    if w[0] != 0:
+        ys = np.array([y_lo, y_hi])
+        return -(w[1] * ys + b) / w[0], ys
+    return None

@@ -127,6 +127,10 @@ def test_temperature_sampler_shows_the_samples(static):
 
 def test_plots_return_figures_and_validate():
     assert isinstance(draw_unrolled_rnn(3), Figure)
+    labels = [text.get_text() for text in draw_unrolled_rnn(3).axes[0].texts]
+    # the notebook's notation: PyTorch's W_ih (not W_xh), transposed in the formula
+    assert not any("xh" in label for label in labels)
+    assert any(r"x_t W_{ih}^\top" in label and r"h_{t-1} W_{hh}^\top" in label for label in labels)
     with pytest.raises(ValueError):
         draw_unrolled_rnn(0)
     fig = plot_gradient_norms({"a": np.array([1.0, 0.1]), "b": [1.0, 2.0]})

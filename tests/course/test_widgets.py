@@ -147,12 +147,18 @@ def test_boundary_explorer_live_has_three_sliders(live):
     assert bytes(image.value) != before
 
 
-def test_perceptron_player_static_shows_frame_zero(static):
+def test_perceptron_player_static_shows_every_learning_rate_at_the_end(static):
     fig = perceptron_player(X2, Y2, rosenblatt, learning_rates=(0.5, 1.0), epochs=2,
                             w0=(1.0, 1.0), b0=0.0)
-    ax_data, ax_err = fig.axes
-    assert "lr = 0.5" in ax_data.get_title() and "step 0/4" in ax_data.get_title()
-    assert [p.get_height() for p in ax_err.patches] == [0, 0]  # no mistakes yet
+    data_half, data_one, err_half, err_one = fig.axes
+    assert "lr = 0.5" in data_half.get_title() and "lr = 1" in data_one.get_title()
+    # lr 1 from w = (1, 1), b = 0: x₁ = (0, 1), y = 0 is wrong → w = (1, 0), b = −1, after
+    # which both points are right (x₀ = (1, 0): z = 0 → 1). Epoch mistakes: 1, then 0.
+    assert [p.get_height() for p in err_one.patches] == [1, 0]
+    (line,) = [ln for ln in data_one.get_lines() if ln.get_gid() == "decision boundary"]
+    z = 1.0 * np.asarray(line.get_xdata()) + 0.0 * np.asarray(line.get_ydata()) - 1.0
+    np.testing.assert_allclose(z, 0.0, atol=1e-12)
+    assert sum(p.get_height() for p in err_half.patches) > 0  # the bars are not empty
 
 
 def test_perceptron_player_live_frames_and_learning_rates(live):

@@ -28,10 +28,12 @@ from minidl.grading import (
     reference,
 )
 from minidl.kernels.slots import set_override, slots
+from minidl.train import EarlyStopping
 
 CHAPTER = "ch02_mlp"
 POINTS = {"2.1": 1, "2.2": 2, "2.3": 2, "2.4": 2, "2.5": 3, "2.6": 2, "2.7": 2, "2.8": 2,
-          "2.9": 2, "2.10": 1, "2.11": 2, "2.12": 2, "2.13": 1, "2.14": 1, "2.15": 2}
+          "2.9": 2, "2.10": 1, "2.11": 2, "2.12": 2, "2.13": 1, "2.14": 1, "2.15": 2,
+          "2.16": 2, "2.17": 3, "2.18": 2}
 HINTS = {
     "2.1": "y = x @ weight.T (+ bias when it is not None)",
     "2.2": "sum the leading axes shape lacks, then (keepdims) the axes where shape has 1",
@@ -48,6 +50,13 @@ HINTS = {
     "2.13": "b = gain·√(6/(fan_in + fan_out)); one call rng.uniform(-b, b, shape)",
     "2.14": "std = calculate_gain(nonlinearity, a)/√fan; one call rng.normal(0, std, shape)",
     "2.15": "mask = (rng.random(x.shape) >= p) / (1 − p) in x's dtype; p = 0 and p = 1 apart",
+    "2.16": "for each i: (f(x + ε e_i) − f(x − ε e_i)) / 2ε on a float64 copy of x, restoring "
+            "x_i after both evaluations",
+    "2.17": "order = rng.permutation(N) once; for each slice of batch_size indices: zero_grad, "
+            "loss_fn(model(tensor(X[idx])), tensor(y[idx])), backward, step; "
+            "return Σ loss·len(idx) / N",
+    "2.18": "scan the losses keeping the best and its index (an improvement beats the best by "
+            "more than min_delta); stop when (number of epochs − 1 − best index) ≥ patience",
 }
 # no shrinking: feedback must come fast, and assert_close already names the worst element
 HYPOTHESIS = settings(max_examples=15, deadline=None,
@@ -746,3 +755,157 @@ def test_dropout_statistics(impl, p):
                 hint=HINTS["2.15"],
                 problem=f"mean of out is {float(out.mean()):.4f}: inverted dropout keeps E[out] "
                         "= x = 1 (scale the survivors by 1/(1 − p))")
+
+
+# ---- 2.16 numerical_gradient ----------------------------------------------------------------
+
+
+@pytest.mark.exercise("2.16")
+def test_numerical_gradient_hand_computed(impl):
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = x.copy()
+    got = impl.numerical_gradient(lambda v: float(np.sum(v ** 3)), x)
+    assert_close(got, 3 * before ** 2, exercise="2.16", case="f(x) = Σ x³ at a (2, 2) x",
+                 hint=HINTS["2.16"], rtol=1e-6, atol=1e-6)
+    assert_unchanged(before, x, exercise="2.16", case="f(x) = Σ x³", name="x")
+
+
+@pytest.mark.exercise("2.16")
+def test_numerical_gradient_mixed_terms(impl):
+    x = np.array([2.0, -1.5, 0.3])
+    got = impl.numerical_gradient(lambda v: float(v[0] * v[1] + np.sin(v[2])), x)
+    assert_close(got, np.array([-1.5, 2.0, np.cos(0.3)]), exercise="2.16",
+                 case="f(x) = x₀x₁ + sin x₂ at (2, −1.5, 0.3)", hint=HINTS["2.16"],
+                 rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.exercise("2.16")
+def test_numerical_gradient_is_central_with_the_given_step(impl):
+    # with ε = 0.1, central differences of eˣ at 0 give sinh(0.1)/0.1 = 1.0016675;
+    # forward differences would give (e^0.1 − 1)/0.1 = 1.0517
+    got = impl.numerical_gradient(lambda v: float(np.exp(v[0])), np.zeros(1), eps=0.1)
+    assert_close(got, np.array([np.sinh(0.1) / 0.1]), exercise="2.16",
+                 case="f(x) = eˣ at 0 with eps = 0.1", hint=HINTS["2.16"], rtol=1e-9, atol=0)
+
+
+@pytest.mark.exercise("2.16")
+def test_numerical_gradient_checks_a_linear_layer(impl):
+    rng = np.random.default_rng(3)
+    x, w, upstream = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), \
+        rng.standard_normal((4, 2))
+    got = impl.numerical_gradient(lambda v: float(np.sum(upstream * (x @ v.T))), w)
+    assert_close(got, upstream.T @ x, exercise="2.16",
+                 case="L(W) = Σ G ⊙ (x Wᵀ), W (2, 3): the gradient is Gᵀ x", hint=HINTS["2.16"],
+                 rtol=1e-6, atol=1e-8)
+
+
+# ---- 2.17 train_epoch -----------------------------------------------------------------------
+
+
+def epoch_problem(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    return X, y
+
+
+def fresh_model():
+    minidl.manual_seed(0)
+    return minidl.nn.Sequential(minidl.nn.Linear(3, 4), minidl.nn.Tanh(), minidl.nn.Linear(4, 2))
+
+
+def epoch_by_hand(X, y, batch_size, seed):
+    """The expected epoch, written out here: parameters after it and the mean loss."""
+    model = fresh_model()
+    opt = minidl.optim.SGD(model.parameters(), lr=0.3)
+    order = np.random.default_rng(seed).permutation(len(X))
+    total = 0.0
+    for start in range(0, len(X), batch_size):
+        idx = order[start:start + batch_size]
+        opt.zero_grad()
+        loss = minidl.nn.CrossEntropyLoss()(model(minidl.tensor(X[idx])), minidl.tensor(y[idx]))
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return [p.detach().numpy().copy() for p in model.parameters()], total / len(X)
+
+
+@pytest.mark.exercise("2.17")
+@pytest.mark.parametrize("n, batch_size", [(10, 4), (7, 1), (6, 6), (5, 16)])
+def test_train_epoch_matches_the_loop(impl, n, batch_size):
+    X, y = epoch_problem(n, seed=n)
+    want_params, want_loss = epoch_by_hand(X, y, batch_size, seed=n + 1)
+    model = fresh_model()
+    opt = minidl.optim.SGD(model.parameters(), lr=0.3)
+    case = f"N = {n} examples, batch_size {batch_size}, SGD lr 0.3, rng seeded {n + 1}"
+    got_loss = impl.train_epoch(model, minidl.nn.CrossEntropyLoss(), opt, X, y, batch_size,
+                                np.random.default_rng(n + 1))
+    assert_true(isinstance(got_loss, float), exercise="2.17", case=case,
+                problem=f"expected the mean loss as a Python float, got {type(got_loss).__name__}",
+                hint="loss.item() gives a Python float")
+    assert_close(np.float64(got_loss), np.float64(want_loss), exercise="2.17",
+                 case=case + ": the returned mean loss (weighted by batch size)",
+                 hint=HINTS["2.17"], rtol=1e-5, atol=1e-6)
+    for i, (p, want) in enumerate(zip(model.parameters(), want_params)):
+        assert_close(p.detach().numpy(), want, exercise="2.17",
+                     case=case + f": parameter {i} after the epoch", hint=HINTS["2.17"],
+                     rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.exercise("2.17")
+def test_train_epoch_counts_one_step_per_batch(impl):
+    X, y = epoch_problem(10, seed=4)
+    model = fresh_model()
+    steps = []
+
+    class CountingSGD(minidl.optim.SGD):
+        def step(self):
+            steps.append(1)
+            return super().step()
+
+    opt = CountingSGD(model.parameters(), lr=0.1)
+    impl.train_epoch(model, minidl.nn.CrossEntropyLoss(), opt, X, y, 3,
+                     np.random.default_rng(0))
+    assert_true(len(steps) == 4, exercise="2.17", case="N = 10, batch_size 3",
+                problem=f"expected 4 optimizer steps (batches of 3, 3, 3, 1), got {len(steps)}",
+                hint=HINTS["2.17"])
+
+
+# ---- 2.18 early_stopping --------------------------------------------------------------------
+
+
+@pytest.mark.exercise("2.18")
+@pytest.mark.parametrize("losses, patience, min_delta, want", [
+    ([1.0], 2, 0.0, (False, 0)),
+    ([1.0, 0.9, 0.95], 2, 0.0, (False, 1)),
+    ([1.0, 0.9, 0.95, 0.97], 2, 0.0, (True, 1)),
+    ([1.0, 1.0], 1, 0.0, (True, 0)),                  # equal is not better
+    ([1.0, 0.95, 0.96], 2, 0.1, (True, 0)),           # 0.95 is not better by more than 0.1
+    ([0.5, 0.6, 0.4, 0.7, 0.8], 3, 0.0, (False, 2)),
+])
+def test_early_stopping_hand_computed(impl, losses, patience, min_delta, want):
+    got = impl.early_stopping(list(losses), patience, min_delta)
+    case = f"val_losses {losses}, patience {patience}, min_delta {min_delta}"
+    assert_true(isinstance(got, tuple) and len(got) == 2, exercise="2.18", case=case,
+                problem=f"expected a tuple (stop, best_epoch), got {got!r}", hint=HINTS["2.18"])
+    assert_true((bool(got[0]), int(got[1])) == want, exercise="2.18", case=case,
+                problem=f"expected (stop, best_epoch) = {want}, got {got!r}", hint=HINTS["2.18"])
+
+
+@pytest.mark.exercise("2.18")
+@HYPOTHESIS
+@given(losses=st.lists(st.floats(0.0, 2.0), min_size=1, max_size=12),
+       patience=st.integers(1, 4), min_delta=st.sampled_from([0.0, 0.05]))
+def test_early_stopping_agrees_with_minidl_callback(impl, losses, patience, min_delta):
+    callback = EarlyStopping(patience=patience, min_delta=min_delta, restore_best_weights=False)
+    callback.on_train_begin({})
+    for epoch, loss in enumerate(losses):
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        got = impl.early_stopping(losses[:epoch + 1], patience, min_delta)
+        case = f"val_losses {losses[:epoch + 1]}, patience {patience}, min_delta {min_delta}"
+        want = (callback.stop_training, callback.best_epoch)
+        assert_true((bool(got[0]), int(got[1])) == want, exercise="2.18", case=case,
+                    problem=f"expected (stop, best_epoch) = {want} (as minidl's EarlyStopping "
+                            f"decides), got {got!r}", hint=HINTS["2.18"])
+        if callback.stop_training:
+            break

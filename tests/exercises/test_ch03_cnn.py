@@ -1,4 +1,4 @@
-"""Autograder for chapter 3: convolutional networks (3.1–3.9).
+"""Autograder for chapter 3: convolutional networks (3.1–3.12).
 
 Expected values come from hand computation, from brute-force counting written here, from
 minidl's reference kernels (``reference(name)``: never a learner's override) and from
@@ -24,7 +24,7 @@ from minidl.grading import (
 
 CHAPTER = "ch03_cnn"
 POINTS = {"3.1": 1, "3.2": 3, "3.3": 2, "3.4": 2, "3.5": 3, "3.6": 2, "3.7": 2, "3.8": 2,
-          "3.9": 3}
+          "3.9": 3, "3.10": 2, "3.11": 2, "3.12": 3}
 HINTS = {
     "3.1": "out = (in + 2·padding − dilation·(kernel − 1) − 1) // stride + 1",
     "3.2": "for each offset (i, j) slice xp[:, :, i*dh : i*dh + sh*(OH-1) + 1 : sh, …] into "
@@ -39,6 +39,13 @@ HINTS = {
     "3.8": "out[r, s] = Σ kernel[a, b]·image[r + a, s + b]; outer loop over numba.prange",
     "3.9": "reduce over (0, 2, 3, …); biased variance to normalise, unbiased (·M/(M−1)) for "
            "running_var; eval uses the running statistics",
+    "3.10": "loop over the kernel offsets, add each strided slice of the zero-padded input, "
+            "divide by kh·kw (padding counts in the average)",
+    "3.11": "every input pixel gets grad/(kh·kw) from each window that contains it: add the "
+            "shared gradient into each offset's strided slice of a padded zero array, then "
+            "cut the padding off",
+    "3.12": "three paths from x: directly (γ·invstd·g), through μ and through σ²; with "
+            "x̂ = (x − μ)·invstd: dx = γ·invstd/M·(M·g − Σg − x̂·Σ(g·x̂)); dγ = Σ g·x̂, dβ = Σ g",
 }
 # no shrinking: feedback must come fast, and assert_close already names the worst element
 HYPOTHESIS = settings(max_examples=15, deadline=None,
@@ -545,3 +552,133 @@ def test_batch_norm_matches_minidl(impl, n, c, spatial, dtype, affine, track, tr
         assert_unchanged(old, now, exercise="3.9", case=case, name="x, weight, bias or a "
                          "running statistic")
 
+
+
+# ---- 3.10 / 3.11 average pooling ---------------------------------------------------------
+
+
+@pytest.mark.exercise("3.10")
+def test_avg_pool_hand_computed(impl):
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    want = np.array([[[[2.5, 4.5], [10.5, 12.5]]]])   # means of the four 2×2 blocks
+    assert_close(impl.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)), want, exercise="3.10",
+                 case="x = arange(16) as (1, 1, 4, 4), kernel 2, stride 2", hint=HINTS["3.10"])
+    # padding 1 counts as zeros: the corner window holds x[0, 0] = 0 and three zeros
+    corner = impl.avg_pool2d_forward(x + 1, (2, 2), (2, 2), (1, 1))[0, 0, 0, 0]
+    assert_close(corner, np.float64(0.25), exercise="3.10",
+                 case="x = arange(16) + 1, kernel 2, stride 2, padding 1: the top-left window "
+                      "holds one pixel (value 1) and three padding zeros",
+                 hint=HINTS["3.10"] + " (divide by kh·kw, not by the number of real pixels)")
+
+
+@pytest.mark.exercise("3.10")
+@HYPOTHESIS
+@given(g=pool_geometry())
+def test_avg_pool_matches_minidl(impl, g):
+    x = pool_input(g)
+    before = x.copy()
+    args = (g["kernel"], g["stride"], g["padding"])
+    case = f"{describe('x', x)}, kernel {g['kernel']}, stride {g['stride']}, " \
+           f"padding {g['padding']}"
+    got = impl.avg_pool2d_forward(x, *args)
+    assert_close(got, reference("avg_pool2d_forward")(np.ascontiguousarray(x), *args),
+                 exercise="3.10", case=case, hint=HINTS["3.10"], check_dtype=True,
+                 rtol=1e-5, atol=1e-4)
+    assert_unchanged(before, x, exercise="3.10", case=case, name="x")
+
+
+@pytest.mark.exercise("3.11")
+@pytest.mark.parametrize("kernel, stride, padding", [((2, 2), (2, 2), (0, 0)),
+                                                     ((3, 3), (1, 2), (1, 1)),
+                                                     ((3, 2), (2, 1), (1, 0))])
+def test_avg_pool_backward_matches_central_differences(impl, kernel, stride, padding):
+    rng = np.random.default_rng(kernel[0] + stride[1])
+    x = rng.standard_normal((2, 2, 5, 6))
+    forward = reference("avg_pool2d_forward")
+    grad = rng.standard_normal(forward(x, kernel, stride, padding).shape)
+    want = numeric_grad(lambda v: forward(v, kernel, stride, padding), x, grad)
+    got = impl.avg_pool2d_backward(grad, x.shape, kernel, stride, padding)
+    assert_close(got, want, exercise="3.11",
+                 case=f"float64 x (2, 2, 5, 6), kernel {kernel}, stride {stride}, padding "
+                      f"{padding}, vs central differences", hint=HINTS["3.11"],
+                 rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.exercise("3.11")
+@HYPOTHESIS
+@given(g=pool_geometry())
+def test_avg_pool_backward_matches_minidl(impl, g):
+    shape = (g["n"], g["c"], g["h"], g["w"])
+    args = (g["kernel"], g["stride"], g["padding"])
+    out_shape = reference("avg_pool2d_forward")(np.zeros(shape, g["dtype"]), *args).shape
+    grad = relayout(np.random.default_rng(g["seed"]).standard_normal(out_shape)
+                    .astype(g["dtype"]), g["layout"])
+    before = grad.copy()
+    case = f"{describe('grad', grad)}, input {shape}, kernel {g['kernel']}, stride " \
+           f"{g['stride']}, padding {g['padding']}"
+    got = impl.avg_pool2d_backward(grad, shape, *args)
+    assert_close(got, reference("avg_pool2d_backward")(np.ascontiguousarray(grad), shape, *args),
+                 exercise="3.11", case=case, hint=HINTS["3.11"], check_dtype=True,
+                 **tolerances(grad.dtype))
+    assert_unchanged(before, grad, exercise="3.11", case=case, name="grad")
+
+
+# ---- 3.12 batch_norm_backward -------------------------------------------------------------
+
+
+def batch_norm_loss_grads(x, weight, bias, grad):
+    """Central differences of Σ grad ⊙ y through minidl's training-mode batch norm forward."""
+    forward = reference("batch_norm_forward")
+
+    def y_of(x_, w_, b_):
+        return forward(x_, w_, b_, None, None, True, 0.1, 1e-5)[0]
+
+    return (numeric_grad(lambda v: y_of(v, weight, bias), x, grad),
+            numeric_grad(lambda v: y_of(x, v, bias), weight, grad),
+            numeric_grad(lambda v: y_of(x, weight, v), bias, grad))
+
+
+@pytest.mark.exercise("3.12")
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 4, 5), (1, 2, 3, 3)])
+def test_batch_norm_backward_matches_central_differences(impl, shape):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape) * 2 + 1
+    c = shape[1]
+    weight, bias = rng.uniform(0.5, 2.0, c), rng.standard_normal(c)
+    grad = rng.standard_normal(shape)
+    _, mean, invstd, _, _ = reference("batch_norm_forward")(x, weight, bias, None, None, True,
+                                                            0.1, 1e-5)
+    want = batch_norm_loss_grads(x, weight, bias, grad)
+    got = impl.batch_norm_backward(grad, x, weight, mean, invstd)
+    assert_true(isinstance(got, tuple) and len(got) == 3, exercise="3.12",
+                case=f"x {shape}", problem=f"expected a tuple (grad_x, grad_weight, grad_bias), "
+                                           f"got {type(got).__name__}", hint=HINTS["3.12"])
+    for name, g_got, g_want in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_close(g_got, g_want, exercise="3.12",
+                     case=f"{name}, float64 x {shape}, vs central differences",
+                     hint=HINTS["3.12"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.exercise("3.12")
+@HYPOTHESIS
+@given(n=st.integers(1, 4), c=st.integers(1, 3), spatial=st.sampled_from([(), (3, 2), (1, 4)]),
+       with_weight=st.booleans(), dtype=DTYPES, layout=LAYOUTS, seed=st.integers(0, 2**16))
+def test_batch_norm_backward_matches_minidl(impl, n, c, spatial, with_weight, dtype, layout,
+                                            seed):
+    shape = (max(n, 2), c, *spatial)
+    rng = np.random.default_rng(seed)
+    x = relayout(rng.standard_normal(shape).astype(dtype), layout)
+    grad = relayout(rng.standard_normal(shape).astype(dtype), layout)
+    weight = rng.uniform(0.5, 2.0, c).astype(dtype) if with_weight else None
+    _, mean, invstd, _, _ = reference("batch_norm_forward")(
+        np.ascontiguousarray(x), weight, None, None, None, True, 0.1, 1e-5)
+    before = (x.copy(), grad.copy())
+    case = f"{describe('x', x)}, weight {'given' if with_weight else 'None'}"
+    got = impl.batch_norm_backward(grad, x, weight, mean, invstd)
+    want = reference("batch_norm_backward")(np.ascontiguousarray(grad), np.ascontiguousarray(x),
+                                            weight, mean, invstd)
+    for name, g_got, g_want in zip(("grad_x", "grad_weight", "grad_bias"), got, want):
+        assert_close(g_got, g_want, exercise="3.12", case=f"{name}, {case}", hint=HINTS["3.12"],
+                     check_dtype=True, **tolerances(np.dtype(dtype)))
+    assert_unchanged(before[0], x, exercise="3.12", case=case, name="x")
+    assert_unchanged(before[1], grad, exercise="3.12", case=case, name="grad")

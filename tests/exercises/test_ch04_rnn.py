@@ -1,4 +1,5 @@
-"""Autograder for chapter 4: recurrent cells (4.1–4.5), clipping (4.6), sampling (4.7).
+"""Autograder for chapter 4: recurrent cells (4.1–4.5, 4.8), clipping (4.6), sampling (4.7),
+backpropagation through time (4.9).
 
 Expected values come from hand computation, from minidl's reference kernels
 (``reference(name)``), from float64 central differences of the reference forward passes and,
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from minidl.grading import assert_close, assert_true, assert_unchanged, numeric_grad, reference
 
 CHAPTER = "ch04_rnn"
-POINTS = {"4.1": 2, "4.2": 3, "4.3": 2, "4.4": 4, "4.5": 2, "4.6": 2, "4.7": 3}
+POINTS = {"4.1": 2, "4.2": 3, "4.3": 2, "4.4": 4, "4.5": 2, "4.6": 2, "4.7": 3, "4.8": 4,
+          "4.9": 3}
 HINTS = {
     "4.1": "h' = act(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh); skip the biases when None",
     "4.2": "a = grad_h_new · act'(pre) (tanh: 1 − h'², relu: h' > 0); grad_x = a @ w_ih, "
@@ -33,6 +35,10 @@ HINTS = {
            "max_norm / (total + 1e-6) only when that is < 1; return new arrays and total",
     "4.7": "p = softmax(logits / T) (subtract the row max first); T = 0 → argmax; "
            "top_k keeps the k largest logits; one rng.random() per row against cumsum(p)",
+    "4.8": "dn = dh'·(1 − z)·(1 − n²), dz = dh'·(h − n)·z(1 − z), dr = dn·gh_n·r(1 − r); "
+           "dgi = [dr|dz|dn], dgh = [dr|dz|dn·r]; grad_h = dh'·z + dgh @ w_hh",
+    "4.9": "from t = T−1 down to 0: call rnn_cell_backward with grad_output[t] + dh (dh starts "
+           "as grad_h_n), h_prev = output[t−1] (h0 at t = 0); sum the weight gradients",
 }
 HYPOTHESIS = settings(max_examples=12, deadline=None,
                       phases=(Phase.explicit, Phase.reuse, Phase.generate))
@@ -207,6 +213,8 @@ def backward_call(family: str, fn, a: dict, up: dict, nonlinearity: str = "tanh"
     out = reference(f"{family}_cell_forward")(*forward_args(family, a, nonlinearity))
     if family == "rnn":
         return fn(up["h"], a["x"], a["h"], out, a["w_ih"], a["w_hh"], nonlinearity)
+    if family == "gru":
+        return fn(up["h"], a["x"], a["h"], out[1], a["w_ih"], a["w_hh"])
     h_new, c_new, gates = out
     return fn(up["h"], up["c"], a["x"], a["h"], a["c"], c_new, gates, a["w_ih"], a["w_hh"])
 
@@ -225,6 +233,8 @@ def loss_of(family: str, a: dict, up: dict, nonlinearity: str) -> float:
     out = reference(f"{family}_cell_forward")(*forward_args(family, a, nonlinearity))
     if family == "rnn":
         return float(np.sum(up["h"] * out))
+    if family == "gru":
+        return float(np.sum(up["h"] * out[0]))
     return float(np.sum(up["h"] * out[0]) + np.sum(up["c"] * out[1]))
 
 
@@ -238,6 +248,7 @@ def central_differences(family: str, a: dict, up: dict, name: str, nonlinearity:
 BACKWARDS = [
     pytest.param("4.2", "rnn", marks=pytest.mark.exercise("4.2"), id="rnn"),
     pytest.param("4.4", "lstm", marks=pytest.mark.exercise("4.4"), id="lstm"),
+    pytest.param("4.8", "gru", marks=pytest.mark.exercise("4.8"), id="gru"),
 ]
 
 
@@ -263,6 +274,7 @@ def test_backward_matches_minidl(impl, ex, family, shape, dtype, strided, relu, 
     pytest.param("4.2", "rnn", "tanh", marks=pytest.mark.exercise("4.2"), id="rnn-tanh"),
     pytest.param("4.2", "rnn", "relu", marks=pytest.mark.exercise("4.2"), id="rnn-relu"),
     pytest.param("4.4", "lstm", "tanh", marks=pytest.mark.exercise("4.4"), id="lstm"),
+    pytest.param("4.8", "gru", "tanh", marks=pytest.mark.exercise("4.8"), id="gru"),
 ])
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 2, 4), (2, 5, 3)])
 def test_backward_matches_central_differences(impl, ex, family, shape, nonlinearity):
@@ -440,3 +452,87 @@ def test_sampling_rejects_bad_arguments(impl, kwargs):
         return
     assert_true(False, exercise="4.7", case=f"logits of 5 classes, {kwargs}",
                 problem="expected a ValueError", hint="check temperature ≥ 0 and 1 ≤ top_k ≤ V")
+
+
+# ---- 4.8 gru_cell_backward: also in the parametrised backward tests above ----------------------
+
+@pytest.mark.exercise("4.8")
+def test_gru_backward_update_gate_copies_gradient(impl):
+    # with z = 1 (huge update-gate bias) h' = h: all of dL/dh' reaches h, nothing the weights
+    a = cell_inputs("gru", 2, 3, 2, seed=5)
+    a["b_ih"] = a["b_ih"].copy()
+    a["b_ih"][2:4] = 60.0
+    up = {"h": np.array([[1.0, -2.0], [0.5, 3.0]])}
+    got = backward_call("gru", impl.gru_cell_backward, a, up)
+    assert_close(got[1], up["h"], exercise="4.8",
+                 case="update gate z = 1 (h' = h): grad_h must equal dL/dh'",
+                 hint="h' = (1 − z)·n + z·h: the direct path gives dL/dh'·z", rtol=1e-6,
+                 atol=1e-9)
+
+
+# ---- 4.9 rnn_backward: BPTT over a whole sequence ----------------------------------------------
+
+def sequence_inputs(steps: int, n: int, i: int, h: int, dtype=np.float64, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    a = {"x": rng.standard_normal((steps, n, i)), "h0": rng.uniform(-0.5, 0.5, (n, h)),
+         "w_ih": rng.uniform(-0.7, 0.7, (h, i)), "w_hh": rng.uniform(-0.7, 0.7, (h, h)),
+         "b_ih": rng.uniform(-0.3, 0.3, h), "b_hh": rng.uniform(-0.3, 0.3, h)}
+    a = {k: v.astype(dtype) for k, v in a.items()}
+    a["up_out"] = rng.standard_normal((steps, n, h)).astype(dtype)
+    a["up_hn"] = rng.standard_normal((n, h)).astype(dtype)
+    return a
+
+
+def run_forward(a: dict, nonlinearity: str) -> np.ndarray:
+    from minidl.kernels.cpu.rnn import rnn_forward
+
+    return rnn_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], nonlinearity)
+
+
+def bptt_call(fn, a: dict, nonlinearity: str):
+    out = run_forward(a, nonlinearity)
+    return fn(a["up_out"], a["up_hn"], a["x"], a["h0"], out, a["w_ih"], a["w_hh"], nonlinearity)
+
+
+BPTT_NAMES = ("grad_x", "grad_h0", "grad_w_ih", "grad_w_hh", "grad_b_ih", "grad_b_hh")
+
+
+@pytest.mark.exercise("4.9")
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (4, 2, 3, 2), (6, 3, 1, 4)])
+def test_rnn_backward_matches_central_differences(impl, shape, nonlinearity):
+    a = sequence_inputs(*shape, seed=sum(shape))
+    got = bptt_call(impl.rnn_backward, a, nonlinearity)
+    steps, n, _, h = shape
+    case = f"sequence T={steps}, N={n}, H={h}, {nonlinearity}, float64"
+    assert_true(isinstance(got, tuple) and len(got) == 6, exercise="4.9", case=case,
+                problem="expected a tuple of 6 arrays (" + ", ".join(BPTT_NAMES) + ")",
+                hint=HINTS["4.9"])
+
+    def loss(name):
+        def f(value):
+            out = run_forward({**a, name: value}, nonlinearity)
+            return np.array(np.sum(a["up_out"] * out) + np.sum(a["up_hn"] * out[-1]))
+        return f
+
+    for g, name, arg in zip(got, BPTT_NAMES, ("x", "h0", "w_ih", "w_hh", "b_ih", "b_hh")):
+        assert_close(g, numeric_grad(loss(arg), a[arg], np.array(1.0)), exercise="4.9",
+                     case=f"{case}: {name} vs central differences (loss reads every output and "
+                          "the final state)", hint=HINTS["4.9"], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.exercise("4.9")
+@HYPOTHESIS
+@given(steps=st.integers(1, 6), shape=shapes, dtype=st.sampled_from([np.float32, np.float64]),
+       relu=st.booleans(), seed=st.integers(0, 2**16))
+def test_rnn_backward_matches_minidl(impl, steps, shape, dtype, relu, seed):
+    a = sequence_inputs(steps, *shape, dtype=dtype, seed=seed)
+    nonlinearity = "relu" if relu else "tanh"
+    before = {k: v.copy() for k, v in a.items()}
+    got = bptt_call(impl.rnn_backward, a, nonlinearity)
+    want = bptt_call(reference("rnn_backward"), a, nonlinearity)
+    case = f"sequence T={steps}, N={shape[0]}, I={shape[1]}, H={shape[2]}, {nonlinearity}, " \
+           f"{np.dtype(dtype)}"
+    check_outputs("4.9", got, want, BPTT_NAMES, case, np.dtype(dtype))
+    for name, value in a.items():
+        assert_unchanged(before[name], value, exercise="4.9", case=case, name=name)

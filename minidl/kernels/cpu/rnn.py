@@ -16,7 +16,8 @@ Two levels of kernels:
   (L, N, input_size) and backpropagation through time, arranged for speed: the
   input projection x_t W_ihᵀ of *all* time steps is one big GEMM before the time
   loop, each step does one GEMM h W_hhᵀ, and the weight gradients are one GEMM
-  each after the loop, summing over time and batch together.
+  each after the loop, summing over time and batch together. ``rnn_backward`` is a
+  slot as well (exercise 4.9 writes BPTT itself, on top of the learner's cell).
 
 When a learner's version of any cell slot of a family is installed (see
 :func:`cells_overridden`), the sequence kernels of that family run step by step
@@ -169,6 +170,7 @@ def rnn_forward(
     return out
 
 
+@slot(hints=("needs_input_grad",))
 def rnn_backward(
     grad_output: np.ndarray,
     grad_h_n: np.ndarray,
