@@ -12,7 +12,7 @@ Layers, each importing only those above it in this list:
 
 from typing import Any
 
-from minidl import data, functional, nn, optim, train
+from minidl import data, functional, nn, optim, profiler, train
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minidl.autograd.gradcheck import GradcheckError, gradcheck
 from minidl.device import Device, device
