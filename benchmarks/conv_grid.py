@@ -21,7 +21,9 @@ requiring a gradient.
 
 Method (benchmarks.timing): each framework's calls back to back, the fastest of 3 block
 medians, repeats chosen so one block takes ≈ 0.2 s (at least 3, at most ``--repeats``);
-PyTorch gets as many threads as Numba. The summary prints the worst, median and best
+PyTorch gets as many threads as Numba. On a busy machine ``--cpu-time`` sets one
+thread everywhere (BLAS, Numba, PyTorch) and times CPU time instead of the wall clock,
+which other processes disturb much less. The summary prints the worst, median and best
 minidl / torch ratio per op and the worst case's shape. The 2-core course machine is
 shared: rerun and compare ranges (the load average is printed with the table).
 """
@@ -158,16 +160,17 @@ def bn_step(lib, case: Case, rng: np.random.Generator) -> Callable[[], None]:  #
 OPS = {"conv": conv_step, "pool": pool_step, "bn": bn_step}
 
 
-def timed(step: Callable[[], None], max_repeats: int) -> float:
+def timed(step: Callable[[], None], max_repeats: int, clock: Callable[[], float]) -> float:
     """Seconds per call; repeats so that a block lasts ≈ 0.2 s (3 ≤ repeats ≤ max_repeats)."""
-    start = time.perf_counter()
+    start = clock()
     step()  # warm-up, and an estimate of one call
-    once = time.perf_counter() - start
+    once = clock() - start
     repeats = int(min(max_repeats, max(3, 0.2 / max(once, 1e-6))))
-    return median_time(step, repeats)
+    return median_time(step, repeats, clock=clock)
 
 
-def measure(op: str, cases: list[Case], torch, max_repeats: int) -> list[tuple[Case, float, float]]:  # noqa: ANN001
+def measure(op: str, cases: list[Case], torch, max_repeats: int,  # noqa: ANN001
+            clock: Callable[[], float]) -> list[tuple[Case, float, float]]:
     """(case, minidl s, torch s) for every case where ``op`` applies."""
     import minidl
 
@@ -176,8 +179,8 @@ def measure(op: str, cases: list[Case], torch, max_repeats: int) -> list[tuple[C
         if op == "pool" and case.out_size < 2:
             continue
         build = OPS[op]
-        ours = timed(build(minidl, case, np.random.default_rng(0)), max_repeats)
-        theirs = timed(build(torch, case, np.random.default_rng(0)), max_repeats)
+        ours = timed(build(minidl, case, np.random.default_rng(0)), max_repeats, clock)
+        theirs = timed(build(torch, case, np.random.default_rng(0)), max_repeats, clock)
         rows.append((case, ours, theirs))
     return rows
 
@@ -205,25 +208,34 @@ def main(argv: list[str] | None = None) -> str:
                         help="measure the whole grid this many times (each case keeps its "
                              "fastest time; every round's summary is printed)")
     parser.add_argument("--ops", nargs="+", choices=list(OPS), default=list(OPS))
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="1 thread everywhere, timed by process CPU time (a busy machine)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
     import torch  # the comparison needs it: pip install torch
 
-    torch.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    clock = time.perf_counter
+    if args.cpu_time:  # one thread everywhere, CPU time: steadier on a busy machine
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+        numba.set_num_threads(1)
+        clock = time.process_time
+    torch.set_num_threads(numba.get_num_threads())
     if args.quick:
         cases, repeats = sample_grid(16, 0.02, args.seed), 3
     else:
         cases = list(NAMED) + sample_grid(args.cases, args.max_gflop, args.seed)
         repeats = args.repeats
     load_before = os.getloadavg()
-    rounds = [{op: measure(op, cases, torch, repeats) for op in args.ops}
+    rounds = [{op: measure(op, cases, torch, repeats, clock) for op in args.ops}
               for _ in range(args.rounds)]
     load_after = os.getloadavg()
     results = {op: [(case, min(r[op][i][1] for r in rounds), min(r[op][i][2] for r in rounds))
                     for i, (case, _, _) in enumerate(rounds[0][op])] for op in args.ops}
     lines = [
         f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
-        f"{numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads), PyTorch "
+        f"{numba.__version__} ({numba.get_num_threads()} threads), PyTorch "
         f"{torch.__version__} ({torch.get_num_threads()} threads). Load average (1, 5, 15 min) "
         f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
         f"{', '.join(f'{v:.2f}' for v in load_after)} after.",

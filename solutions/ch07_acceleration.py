@@ -1,8 +1,8 @@
 """Chapter 7: making it fast (notebooks/07_acceleration.ipynb).
 
 Three CPU kernels, each a rung of the chapter's ladder: 7.1 a matrix product whose rows run
-in parallel on every core (``numba.prange``), 7.2 the same product computed tile by tile so
-that its operands stay in the cache, and 7.3 a fused bias + ReLU that reads and writes its
+in parallel on every core (``numba.prange``), 7.2 the same product computed block by block so
+that a panel of B stays in the cache, and 7.3 a fused bias + ReLU that reads and writes its
 data once instead of twice. Each is a Numba kernel: keep the decorators, write loops over
 NumPy arrays and numbers only (no Python lists or dicts inside), and let the tests compare
 your results with NumPy's.
@@ -57,23 +57,25 @@ def matmul_parallel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @exercise("7.2", section="Cache tiling")
 @numba.njit(cache=True, parallel=True)
 def matmul_tiled(a: np.ndarray, b: np.ndarray, tile: int) -> np.ndarray:
-    """C = A B computed in (tile × tile) blocks that stay in the cache while they are used.
+    """C = A B computed so that a panel of B is reused from the cache by a block of rows.
 
-    Split the rows of C, the shared dimension K and the columns of C into blocks of
-    ``tile`` (the last block of each may be shorter). The product of block (I, K) of A and
-    block (K, J) of B adds into block (I, J) of C; inside a block use the i-k-j loop order
-    of exercise 7.1. Run the blocks of rows of C in parallel.
+    Split the rows of C and the shared dimension K into blocks of ``tile`` (the last block
+    of each may be shorter). For a block of rows I and a block K of the shared dimension,
+    the (tile × N) panel of B's rows K is read for every row i of I: after the first row it
+    comes from the cache. Inside, use the i-k-j loop order of exercise 7.1 (whole rows of B
+    and C). Run the blocks of rows of C in parallel.
 
     Args:
         a: (M, K), float32 or float64.
         b: (K, N), the same dtype.
-        tile: the block size, ≥ 1 (it need not divide M, K or N).
+        tile: the block size, ≥ 1 (it need not divide M or K).
 
     Returns:
         c: (M, N), the dtype of a. Do not modify a or b.
 
-    Hint: the section counts the bytes each block of B is read from memory; ``min(i0 +
-    tile, m)`` is where a block starting at ``i0`` ends.
+    Hint: the section counts how often each row of B is read from memory; ``min(i0 + tile,
+    m)`` is where a block starting at ``i0`` ends. Loops over whole rows (``c[i]``, ``b[k]``)
+    are the ones the compiler vectorises.
     """
     # BEGIN SOLUTION
     m, k_size = a.shape
@@ -84,13 +86,13 @@ def matmul_tiled(a: np.ndarray, b: np.ndarray, tile: int) -> np.ndarray:
         i1 = min(i0 + tile, m)
         for k0 in range(0, k_size, tile):
             k1 = min(k0 + tile, k_size)
-            for j0 in range(0, n, tile):
-                j1 = min(j0 + tile, n)
-                for i in range(i0, i1):
-                    for k in range(k0, k1):
-                        aik = a[i, k]
-                        for j in range(j0, j1):
-                            c[i, j] += aik * b[k, j]
+            for i in range(i0, i1):
+                row = c[i]
+                for k in range(k0, k1):
+                    aik = a[i, k]
+                    src = b[k]
+                    for j in range(n):
+                        row[j] += aik * src[j]
     return c
     # END SOLUTION
 

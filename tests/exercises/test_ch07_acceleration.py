@@ -18,8 +18,8 @@ CHAPTER = "ch07_acceleration"
 POINTS = {"7.1": 2, "7.2": 3, "7.3": 2}
 HINTS = {
     "7.1": "c[i, :] += a[i, k] * b[k, :] for every k; the outer loop over rows i is the prange",
-    "7.2": "loop over blocks (i0, k0, j0) of size tile, clipped with min(start + tile, size); "
-           "inside a block the i-k-j loops of 7.1; the row blocks are the prange",
+    "7.2": "loop over blocks of rows i0 and of k0 of size tile, clipped with min(start + tile, "
+           "size); inside, the i-k-j loops of 7.1 over whole rows; the row blocks are the prange",
     "7.3": "y[n, c, p] = max(x[n, c, p] + bias[c], 0), written into a new array in one loop nest",
 }
 LAYOUTS = ("contiguous", "transposed", "strided")
