@@ -27,14 +27,10 @@ import os
 import sys
 from collections.abc import Callable
 
-import numba
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-import minidl
 from benchmarks.run import cpu_model, write_results
 from benchmarks.timing import median_time
-from minidl.data import CharVocab, python_function_names
 
 SEQ, BATCH, INPUT, HIDDEN = 64, 32, 64, 128
 EMBED = 32
@@ -62,6 +58,8 @@ def char_windows(length: int = SEQ) -> tuple[np.ndarray, np.ndarray, int]:
     The function names are joined into one stream ``.name.name….``; window i holds
     characters [i·length, (i+1)·length) and its target the same range shifted by one.
     """
+    from minidl.data import CharVocab, python_function_names
+
     names = python_function_names()
     vocab = CharVocab.from_texts(names, specials=".")
     stream = vocab.encode("." + ".".join(names) + ".")
@@ -110,6 +108,11 @@ def copy_weights(source, target, torch) -> None:  # noqa: ANN001
 
 def measure(threads: int, torch, warmup: int, repeats: int) -> list[tuple[str, float, float]]:  # noqa: ANN001
     """(case, minidl s, torch s) for both cases with ``threads`` threads everywhere."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    import minidl
+
     numba.set_num_threads(threads)
     torch.set_num_threads(threads)
     rows = []
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> str:
                         help="LSTM steps timed; a third as many char-model epochs (at least 3)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
+    import numba
     import torch  # the comparison needs it: pip install torch
 
     load_before = os.getloadavg()

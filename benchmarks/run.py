@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from benchmarks.timing import median_time
@@ -245,6 +244,8 @@ def main(argv: list[str] | None = None) -> str:
                              + ", ".join(REFERENCES.values()) + ")")
     parser.add_argument("--no-write", action="store_true", help="do not update README.md")
     args = parser.parse_args(argv)
+    import numba  # here, not at the top: benchmarks.memory measures torch without it
+
     repeats = 5 if args.quick else 15
     modules = ({label: name for label, name in REFERENCES.items()} if args.reference is None
                else {name: name for name in args.reference})

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from minidl import autograd, cuda, data, functional, nn, optim, train, utils
+from minidl import autograd, cuda, data, functional, nn, optim, profiler, train, utils
 from minidl.autograd.grad_mode import (
     enable_grad,
     inference_mode,

@@ -37,6 +37,10 @@ _FREED_MESSAGE = (
     "first time if you need to backpropagate twice."
 )
 
+#: Set by :mod:`minidl.profiler` while a profile is recording, ``None`` otherwise:
+#: ``profile_hook(name, phase, fn, *args, **kwargs)`` calls ``fn(*args, **kwargs)`` and times it.
+profile_hook = None
+
 
 class Node:
     """A recorded op in the autograd graph (PyTorch calls it a ``grad_fn``).
@@ -101,7 +105,10 @@ class Node:
             np.zeros(shape, dtype) if g is None else g
             for g, (shape, dtype) in zip(grads, self.output_meta)
         ]
-        result = self.function.backward(self, *filled)
+        if profile_hook is None:
+            result = self.function.backward(self, *filled)
+        else:
+            result = profile_hook(self.name, "backward", self.function.backward, self, *filled)
         if not isinstance(result, tuple):
             result = (result,)
         if len(result) != len(self.next_functions):
@@ -173,7 +180,10 @@ class Function:
         # NumPy scalars (np.float64(2.0)) would promote float32 data; treat them as Python numbers
         raw = [a._data if isinstance(a, Tensor) else a.item() if isinstance(a, np.generic) else a
                for a in args]
-        out = cls.forward(ctx, *raw, **kwargs)
+        if profile_hook is None:
+            out = cls.forward(ctx, *raw, **kwargs)
+        else:
+            out = profile_hook(cls.__name__, "forward", cls.forward, ctx, *raw, **kwargs)
         outputs = out if isinstance(out, tuple) else (out,)
         if record:
             ctx.next_functions = tuple(

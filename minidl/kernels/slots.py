@@ -38,6 +38,10 @@ class Slot:
 
 _SLOTS: dict[str, Slot] = {}
 
+#: Set by :mod:`minidl.profiler` while a profile is recording, ``None`` otherwise:
+#: ``profile_hook(name, phase, fn, *args, **kwargs)`` calls ``fn(*args, **kwargs)`` and times it.
+profile_hook = None
+
 
 def slot(fn: Callable[..., Any] | None = None, *, hints: tuple[str, ...] = ()) -> Any:
     """Register ``fn`` as the reference for the slot named ``fn.__name__``.
@@ -54,6 +58,11 @@ def slot(fn: Callable[..., Any] | None = None, *, hints: tuple[str, ...] = ()) -
 
     @functools.wraps(fn)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
+        if profile_hook is not None:
+            return profile_hook(entry.name, None, run, *args, **kwargs)
+        return run(*args, **kwargs)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
         impl = entry.override
         if impl is None:
             return fn(*args, **kwargs)

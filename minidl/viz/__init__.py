@@ -11,6 +11,8 @@ redraws it (see :mod:`minidl.widgets`).
 ``plot_activations``           activation functions (top row) and their derivatives (bottom)
 ``plot_training_curve``        one or more per-epoch curves (loss, errors, accuracy)
 ``draw_neuron``                a diagram of an artificial neuron: inputs, weights, Σ, activation
+``plot_profile``               a profile's ops and kernels as bars (``minidl.profiler``)
+``plot_roofline``              a machine's compute and memory roofs, with kernels placed on them
 =============================  ==============================================================
 """
 
@@ -18,8 +20,11 @@ from minidl.viz.activations import plot_activations, standard_activations
 from minidl.viz.boundary import boundary_points, plot_decision_boundary, plot_linear_boundary
 from minidl.viz.curves import plot_training_curve
 from minidl.viz.diagrams import draw_neuron
+from minidl.viz.profile import plot_profile
+from minidl.viz.roofline import plot_roofline
 
 __all__ = [
     "boundary_points", "draw_neuron", "plot_activations", "plot_decision_boundary",
     "plot_linear_boundary", "plot_training_curve", "standard_activations",
+    "plot_profile", "plot_roofline",
 ]

@@ -4,6 +4,7 @@ speed is read from their tables, see benchmarks/README.md)."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import re
 
 import pytest
@@ -45,3 +46,32 @@ def test_gan_suite_prints_every_case():
         row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
         assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| [\d.]+×: (yes|no) \|",
                          row), row
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="the grid compares with torch")
+def test_conv_grid_quick_prints_every_case_and_the_summary(monkeypatch):
+    from benchmarks import conv_grid
+
+    monkeypatch.setattr(conv_grid, "write_results", lambda *a, **k: pytest.fail("wrote"))
+    table = conv_grid.main(["--quick"])
+    cases = conv_grid.sample_grid(16, 0.02)
+    assert {(c.k, c.stride, c.input_grad) for c in cases} == set(
+        itertools.product(conv_grid.KERNELS, conv_grid.STRIDES, (True, False)))
+    for case in cases:
+        row = next(line for line in table.splitlines() if line.startswith(f"| {case.label()} |"))
+        assert len(re.findall(NUMBER + "×", row)) == 3, row  # conv, pool and batch norm
+    for op in conv_grid.OPS:
+        assert re.search(rf"\*\*{op}\*\*: minidl / torch worst {NUMBER}×, median {NUMBER}×, "
+                         rf"best {NUMBER}× over 16 cases \(\d+ within 1\.5×\); worst case \d+×",
+                         table), op
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="the memory table compares with torch")
+def test_memory_table_measures_both_frameworks_in_their_own_processes():
+    from benchmarks import memory
+
+    table = memory.main(["--workloads", "char"])
+    row = next(line for line in table.splitlines() if line.startswith("| char model"))
+    peaks = [float(v) for v in row.split(" | ")[1:3]]
+    assert all(p > 50 for p in peaks), row  # an interpreter with NumPy alone holds > 50 MiB
+    assert re.search(rf"\| {NUMBER}× \|", row), row

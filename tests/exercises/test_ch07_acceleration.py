@@ -1,0 +1,159 @@
+"""Autograder for chapter 7: making it fast (7.1–7.3, the CPU kernels).
+
+Expected values come from NumPy computed here in float64 (``a @ b``, ``np.maximum``) and
+from hand computation; never from the implementation under test (``impl``: exercises/ by
+default, ``--impl solutions``). The chapter's three CUDA exercises arrive with minidl's
+CUDA target (planned, not built yet).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from minidl.grading import assert_close, assert_true, assert_unchanged
+
+CHAPTER = "ch07_acceleration"
+POINTS = {"7.1": 2, "7.2": 3, "7.3": 2}
+HINTS = {
+    "7.1": "c[i, :] += a[i, k] * b[k, :] for every k; the outer loop over rows i is the prange",
+    "7.2": "loop over blocks of rows i0 and of k0 of size tile, clipped with min(start + tile, "
+           "size); inside, the i-k-j loops of 7.1 over whole rows; the row blocks are the prange",
+    "7.3": "y[n, c, p] = max(x[n, c, p] + bias[c], 0), written into a new array in one loop nest",
+}
+LAYOUTS = ("contiguous", "transposed", "strided")
+# (M, K, N): one element, a row, a column, odd sizes, and one larger than a typical tile
+SHAPES = [(1, 1, 1), (1, 7, 1), (5, 1, 3), (3, 4, 5), (17, 9, 31), (70, 65, 66)]
+
+
+def relayout(a: np.ndarray, layout: str) -> np.ndarray:
+    """The same values as ``a`` in a contiguous, Fortran-ordered or strided array."""
+    if layout == "transposed":
+        return np.asfortranarray(a)
+    if layout == "strided":
+        return np.repeat(a, 2, axis=-1)[..., ::2]
+    return np.ascontiguousarray(a)
+
+
+def describe(name: str, a: np.ndarray) -> str:
+    layout = "contiguous" if a.flags.c_contiguous else "non-contiguous"
+    return f"{name} of shape {a.shape}, {a.dtype}, {layout}"
+
+
+def tolerances(dtype: np.dtype, k: int = 1) -> dict[str, float]:
+    if dtype == np.float32:
+        return {"rtol": 1e-4, "atol": 1e-5 * max(k, 1) ** 0.5}
+    return {"rtol": 1e-10, "atol": 1e-12 * max(k, 1)}
+
+
+def check_numba_parallel(impl, ex: str, name: str) -> None:
+    """The function is an @numba.njit(parallel=True) kernel with a prange loop."""
+    fn = getattr(impl.module, name)
+    if numba.config.DISABLE_JIT:
+        return  # NUMBA_DISABLE_JIT=1 (debugging): njit returns the plain Python function
+    assert_true(hasattr(fn, "targetoptions") and fn.targetoptions.get("parallel"),
+                exercise=ex, case="the function object",
+                problem=f"{name} is not compiled with @numba.njit(parallel=True)",
+                hint="keep the decorator @numba.njit(cache=True, parallel=True)")
+    assert_true("prange" in fn.py_func.__code__.co_names, exercise=ex,
+                case=f"the loops of {name}",
+                problem="no loop runs over numba.prange, so nothing runs in parallel",
+                hint=HINTS[ex])
+
+
+def matmul_cases(dtype, layout: str, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for m, k, n in SHAPES:
+        a = relayout(rng.standard_normal((m, k)).astype(dtype), layout)
+        b = relayout(rng.standard_normal((k, n)).astype(dtype), layout)
+        yield a, b, a.astype(np.float64) @ b.astype(np.float64)
+
+
+def check_matmul(ex: str, fn, dtype, layout: str, tile: int | None = None) -> None:
+    for a, b, want in matmul_cases(dtype, layout):
+        before_a, before_b = a.copy(), b.copy()
+        case = f"{describe('a', a)} @ {describe('b', b)}" + ("" if tile is None
+                                                               else f", tile {tile}")
+        got = fn(a, b) if tile is None else fn(a, b, tile)
+        assert_close(got, want.astype(dtype), exercise=ex, case=case, hint=HINTS[ex],
+                     **tolerances(np.dtype(dtype), a.shape[1]))
+        assert_unchanged(before_a, a, exercise=ex, case=case, name="a")
+        assert_unchanged(before_b, b, exercise=ex, case=case, name="b")
+
+
+# ---- 7.1 matmul_parallel -------------------------------------------------------------------
+
+@pytest.mark.exercise("7.1")
+@pytest.mark.timeout(120)  # the first call compiles the kernel
+def test_matmul_parallel_hand_computed_and_parallel(impl):
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    b = np.array([[5.0, 6.0], [7.0, 8.0]])
+    assert_close(impl.matmul_parallel(a, b), np.array([[19.0, 22.0], [43.0, 50.0]]),
+                 exercise="7.1", case="[[1, 2], [3, 4]] @ [[5, 6], [7, 8]]", hint=HINTS["7.1"])
+    check_numba_parallel(impl, "7.1", "matmul_parallel")
+
+
+@pytest.mark.exercise("7.1")
+@pytest.mark.timeout(180)  # each dtype and layout compiles a new version
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_matmul_parallel_matches_numpy(impl, dtype, layout):
+    check_matmul("7.1", impl.matmul_parallel, dtype, layout)
+
+
+# ---- 7.2 matmul_tiled ----------------------------------------------------------------------
+
+@pytest.mark.exercise("7.2")
+@pytest.mark.timeout(120)
+def test_matmul_tiled_hand_computed_and_parallel(impl):
+    a = np.arange(1.0, 7.0).reshape(2, 3)      # [[1, 2, 3], [4, 5, 6]]
+    b = np.arange(1.0, 7.0).reshape(3, 2)      # [[1, 2], [3, 4], [5, 6]]
+    want = np.array([[22.0, 28.0], [49.0, 64.0]])
+    for tile in (1, 2, 3, 100):
+        assert_close(impl.matmul_tiled(a, b, tile), want, exercise="7.2",
+                     case=f"[[1, 2, 3], [4, 5, 6]] @ [[1, 2], [3, 4], [5, 6]], tile {tile}",
+                     hint=HINTS["7.2"])
+    check_numba_parallel(impl, "7.2", "matmul_tiled")
+
+
+@pytest.mark.exercise("7.2")
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("dtype, layout", [(np.float64, "contiguous"),
+                                           (np.float32, "contiguous"),
+                                           (np.float64, "strided")])
+@pytest.mark.parametrize("tile", [1, 4, 16, 64])
+def test_matmul_tiled_matches_numpy_for_any_tile(impl, dtype, layout, tile):
+    check_matmul("7.2", impl.matmul_tiled, dtype, layout, tile)
+
+
+# ---- 7.3 bias_relu -------------------------------------------------------------------------
+
+@pytest.mark.exercise("7.3")
+@pytest.mark.timeout(120)
+def test_bias_relu_hand_computed_and_parallel(impl):
+    x = np.array([[[-1.0, 0.5, 2.0], [1.0, -3.0, 0.0]]])   # (1, 2, 3)
+    bias = np.array([0.5, -1.0])
+    want = np.array([[[0.0, 1.0, 2.5], [0.0, 0.0, 0.0]]])
+    assert_close(impl.bias_relu(x, bias), want, exercise="7.3",
+                 case="x [[[-1, 0.5, 2], [1, -3, 0]]], bias [0.5, -1]", hint=HINTS["7.3"])
+    check_numba_parallel(impl, "7.3", "bias_relu")
+
+
+@pytest.mark.exercise("7.3")
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("dtype, layout", [(np.float32, "contiguous"),
+                                           (np.float64, "contiguous"),
+                                           (np.float32, "strided")])
+def test_bias_relu_matches_numpy(impl, dtype, layout):
+    rng = np.random.default_rng(7)
+    for shape in [(1, 1, 1), (2, 3, 5), (4, 16, 49), (3, 1, 7)]:
+        x = relayout(rng.standard_normal(shape).astype(dtype), layout)
+        bias = rng.standard_normal(shape[1]).astype(dtype)
+        before = x.copy()
+        case = f"{describe('x', x)}, bias ({shape[1]},)"
+        got = impl.bias_relu(x, bias)
+        want = np.maximum(x.astype(np.float64) + bias.astype(np.float64)[:, None], 0)
+        assert_close(got, want.astype(dtype), exercise="7.3", case=case, hint=HINTS["7.3"],
+                     **tolerances(np.dtype(dtype)))
+        assert_unchanged(before, x, exercise="7.3", case=case, name="x")
