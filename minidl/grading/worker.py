@@ -1,0 +1,184 @@
+"""The learner's process: imports one chapter of the learner's code and runs its functions.
+
+Started by :class:`minidl.grading.isolation.LearnerProcess` (one per chapter module under
+test), in a temporary working directory, with its output captured. It answers one call at
+a time: the arguments arrive pickled; the reply carries the result, the arrays and random
+generators the call changed in place, what it printed, or what went wrong (the learner's
+line, the call's shapes). The grader reads replies with a safe unpickler
+(:mod:`minidl.grading.wire`) and decides every verdict itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+import signal
+import sys
+import tempfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minidl.course.root import load_chapter
+from minidl.grading import wire
+from minidl.grading.diagnose import (
+    describe_call,
+    is_shape_error,
+    learner_frame,
+    numba_summary,
+)
+
+MAX_OUTPUT = 20_000  # characters of printed output sent back per call
+
+
+class _Alarm(BaseException):
+    """The call's time is up (raised by SIGALRM; compiled code delays it until it returns)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _Alarm
+
+
+class _Output:
+    """Everything written to file descriptors 1 and 2 (also by compiled code), per call."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.file.fileno(), 1)
+        os.dup2(self.file.fileno(), 2)
+
+    def take(self) -> str:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.file.seek(0)
+        text = self.file.read().decode("utf-8", "replace")
+        self.file.seek(0)
+        self.file.truncate()
+        return text[:MAX_OUTPUT]
+
+
+def _builtin_bases(err: BaseException) -> list[str]:
+    import builtins
+
+    return [c.__name__ for c in type(err).__mro__ if getattr(builtins, c.__name__, None) is c]
+
+
+def _error(err: BaseException, root: Path, call: str) -> dict[str, Any]:
+    kind = ("not started" if isinstance(err, NotImplementedError) else
+            "timed out" if isinstance(err, _Alarm) else "error")
+    message = str(err)
+    if isinstance(err, SyntaxError):
+        message = f"at line {err.lineno}: {err.msg}\n    {(err.text or '').strip()}"
+    diagnosis = numba_summary(err, root)
+    if diagnosis is None and is_shape_error(err):
+        diagnosis = "NumPy could not combine the shapes of your arrays"
+    return {"kind": kind, "type": type(err).__name__, "bases": _builtin_bases(err),
+            "message": message, "where": learner_frame(err.__traceback__, root),
+            "diagnosis": diagnosis, "call": call}
+
+
+def _names(fn: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+        return dict(bound.arguments)
+    except (TypeError, ValueError):
+        return {f"arg{i}": a for i, a in enumerate(args)} | kwargs
+
+
+def _array_names(bound: dict[str, Any]) -> dict[int, str]:
+    """id(array) → how the learner knows it: ``param``, ``params[0]``, ``state['m']``."""
+    names: dict[int, str] = {}
+    for name, value in bound.items():
+        if isinstance(value, np.ndarray):
+            names[id(value)] = name
+        elif isinstance(value, (list, tuple)):
+            names.update((id(v), f"{name}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, dict):
+            names.update((id(v), f"{name}[{k!r}]") for k, v in value.items())
+    return names
+
+
+def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes) -> bytes:
+    (args, kwargs), memo = wire.load_args(args_data)
+    for index in request["readonly"]:
+        memo[index].flags.writeable = False
+    arrays = {i: (a, a.copy()) for i, a in memo.items() if type(a) is np.ndarray}
+    rngs = {i: (g, g.bit_generator.state) for i, g in memo.items()
+            if isinstance(g, np.random.Generator)}
+    name = request["name"]
+    reply: dict[str, Any] = {"ok": True}
+    bound: dict[str, Any] = {}
+    signal.setitimer(signal.ITIMER_REAL, max(request["seconds"], 0.01))
+    try:
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise AttributeError(f"{module.__name__.replace('.', '/')}.py has no function "
+                                 f"{name!r}: was it renamed or deleted?")
+        bound = _names(fn, args, kwargs)
+        reply["result"] = fn(*args, **kwargs)
+    except BaseException as err:  # noqa: BLE001 - every failure is reported to the grader
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        reply = {"ok": False, "error": _error(err, root, describe_call(name, bound))}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    names = _array_names(bound)
+    reply["mutated"] = [
+        (i, names.get(id(a), "an array inside the arguments"), a) for i, (a, before) in
+        arrays.items() if a.shape != before.shape or not np.array_equal(a, before,
+                                                                          equal_nan=True)]
+    reply["rngs"] = [(i, g.bit_generator.state) for i, (g, state) in rngs.items()
+                     if g.bit_generator.state != state]
+    return wire.dump_reply(reply, memo)
+
+
+def _describe_function(module: Any, name: str) -> dict[str, Any]:
+    """Facts about a function a test may check (its decorator, the names its code uses)."""
+    fn = getattr(module, name)
+    code = getattr(getattr(fn, "py_func", fn), "__code__", None)
+    return {"type": f"{type(fn).__module__}.{type(fn).__qualname__}",
+            "targetoptions": dict(getattr(fn, "targetoptions", {}) or {}),
+            "co_names": tuple(code.co_names) if code else ()}
+
+
+def serve(conn: Connection, root: str, impl: str, chapter: str, workdir: str,
+          import_seconds: float) -> None:
+    """The process's main loop: import the chapter, then answer calls until told to stop."""
+    os.chdir(workdir)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    output = _Output()
+    course = Path(root)
+    signal.setitimer(signal.ITIMER_REAL, max(import_seconds, 0.01))
+    try:
+        module = load_chapter(chapter, impl, root=course, reload=False)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    except BaseException as err:  # noqa: BLE001 - reported, then the process ends
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        conn.send_bytes(wire.dump_reply({"ok": False, "output": output.take(),
+                                         "error": _error(err, course, "")}, {}))
+        return
+    conn.send_bytes(wire.dump_reply({"ok": True, "output": output.take()}, {}))
+    while True:
+        try:
+            request = pickle.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        if request["op"] == "stop":
+            return
+        if request["op"] == "describe":
+            conn.send_bytes(wire.dump_reply(_describe_function(module, request["name"]), {}))
+            continue
+        args = conn.recv_bytes()
+        try:
+            data = _call(module, course, request, args)
+        except Exception as err:  # noqa: BLE001 - e.g. a result pickle cannot write
+            data = wire.dump_reply({"ok": False, "error": {
+                **_error(err, course, ""), "type": "ResultNotSent",
+                "message": f"your function's result could not be sent back "
+                           f"({type(err).__name__}: {err})"}}, {})
+        conn.send_bytes(wire.dump_reply(output.take(), {}))
+        conn.send_bytes(data)
