@@ -111,8 +111,8 @@ def learner_exception(info: dict[str, Any]) -> LearnerException:
                 Exception)
     key = (info["type"], base.__name__)
     if key not in _classes:
-        _classes[key] = type(info["type"], (base, LearnerException),
-                             {"__module__": "learner"})
+        bases = (LearnerException,) if base is Exception else (base, LearnerException)
+        _classes[key] = type(info["type"], bases, {"__module__": "learner"})
     try:
         err = _classes[key](info["message"])
     except TypeError:  # a built-in base with required arguments (UnicodeError, …)
@@ -294,7 +294,7 @@ class Workbook:
         self.process = LearnerProcess(root, impl, chapter)
 
     def __getattr__(self, name: str) -> RemoteFunction:
-        if name.startswith("__"):
+        if name.startswith("_"):  # e.g. _repr_pretty_, which Hypothesis looks for
             raise AttributeError(name)
         return RemoteFunction(self.process, name)
 

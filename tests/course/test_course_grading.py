@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from minidl.grading import (
     marker_for,
     numeric_grad,
 )
+from minidl.grading.isolation import learner_exception
 from minidl.grading.pytest_plugin import NotStarted, TimedOut, classify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +73,15 @@ def test_outcomes_are_classified():
     assert classify(NotStarted("Exercise 1.2 (f): see …"), 10)[0] == "not started"
     assert classify(TimedOut(""), 3)[1].startswith("stopped after 3 s")
     assert classify(ExerciseMismatch("1.2", "c", "bad"), 10)[0] == "wrong"
-    status, detail = classify(ZeroDivisionError("division by zero"), 10)
-    assert (status, detail) == ("error", "your code raised ZeroDivisionError: division by zero")
+    err = learner_exception({"type": "ZeroDivisionError", "bases": ["ZeroDivisionError"],
+                             "message": "division by zero", "where": "", "diagnosis": None,
+                             "call": "f(x=array (2,) float64)"})
+    assert isinstance(err, ZeroDivisionError)
+    status, detail = classify(err, 10, "test_f")
+    assert (status, detail) == ("error", "your code raised ZeroDivisionError: division by zero"
+                                "\n  the failing call (test_f): f(x=array (2,) float64)")
+    status, detail = classify(ZeroDivisionError("division by zero"), 10)  # the test's own code
+    assert status == "error" and detail.startswith("checking your result raised")
 
 
 def report() -> GradeReport:
@@ -124,24 +133,37 @@ WRONG = {
 }
 
 
-@pytest.fixture(scope="module")
-def learner(tmp_path_factory) -> Path:
-    """A course root whose exercises/ch01 has a few answers, some wrong."""
-    root = tmp_path_factory.mktemp("learner")
+def make_learner(root: Path, bodies: dict[str, str], header: str = "",
+                 chapter: str = "ch01_perceptron") -> Path:
+    """A course root whose exercises/<chapter> has ``bodies`` in place of those stubs."""
     shutil.copytree(ROOT / "exercises", root / "exercises",
                     ignore=shutil.ignore_patterns("__pycache__", "*.new.py"))
     (root / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", root / "tests")
     shutil.copytree(ROOT / "tests" / "exercises", root / "tests" / "exercises",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    path = root / "exercises" / "ch01_perceptron.py"
+    path = root / "exercises" / f"{chapter}.py"
     text = path.read_text()
-    for name, body in WRONG.items():
+    for name, body in bodies.items():
         start = text.index("raise NotImplementedError(", text.index(f"def {name}("))
         end = text.index("\n    )\n", start) + len("\n    )\n")
         text = text[:start] + body + "\n" + text[end:]
-    path.write_text(text)
+    anchor = "from minidl.course import exercise\n"
+    path.write_text(text.replace(anchor, anchor + header, 1))
     return root
+
+
+def solution(name: str, chapter: str = "ch01_perceptron") -> str:
+    """The reference body of exercise function ``name`` (its solution region)."""
+    text = (ROOT / "solutions" / f"{chapter}.py").read_text()
+    start = text.index("# BEGIN SOLUTION\n", text.index(f"def {name}(")) + 17
+    return text[start:text.index("    # END SOLUTION", start)].strip()
+
+
+@pytest.fixture(scope="module")
+def learner(tmp_path_factory) -> Path:
+    """A course root whose exercises/ch01 has a few answers, some wrong."""
+    return make_learner(tmp_path_factory.mktemp("learner"), WRONG)
 
 
 def grade_cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -189,3 +211,111 @@ def test_check_never_raises(learner, tmp_path, monkeypatch):
     assert "could not grade" in repr(check("no-such-thing"))
     monkeypatch.setenv("MINIDL_COURSE_ROOT", str(tmp_path / "nowhere"))
     assert not check("1.1").passed
+
+
+# ---- faults: each charged to its own exercise, every other result kept (issue 10) --------
+
+HANG_IN_NUMBA = """
+import numba
+
+
+@numba.njit
+def _spin(n):
+    i = 1
+    while i != 0:
+        i = (i * 3 + n) % 1000003 + 1
+    return i
+"""
+
+FAULTS = {
+    "relu_forward": "import os\n    os._exit(1)",
+    "sigmoid_forward": "import ctypes\n    return ctypes.string_at(0)",  # segfault
+    "sigmoid_backward": "import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)",
+    "tanh_forward": "return x + _spin(len(x))",  # never returns, inside compiled code
+    "tanh_backward": "import sys\n    sys.exit(3)",
+    "perceptron_predict": solution("perceptron_predict"),
+    "relu_backward": solution("relu_backward"),
+}
+
+
+def statuses(path: Path) -> dict[str, tuple[str, str]]:
+    return {e["id"]: (e["status"], e["detail"])
+            for e in json.loads(path.read_text())["exercises"]}
+
+
+def test_each_fault_is_charged_to_its_own_exercise(tmp_path):
+    """Exit, segfault, a kill, a hang in Numba code, sys.exit: all other grades are kept."""
+    course = make_learner(tmp_path / "course", FAULTS, header=HANG_IN_NUMBA)
+    result = grade_cli(course, "ch01", "--timeout", "3", "--json", str(tmp_path / "r.json"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    got = statuses(tmp_path / "r.json")
+    assert got["1.1"][0] == "passed" and got["1.9"][0] == "passed", result.stdout
+    assert got["1.8"] == ("error", "your code ended the process with exit code 1 (os._exit, "
+                                   "or a crash in native code)")
+    assert got["1.4"][0] == "error" and "segmentation fault" in got["1.4"][1]
+    assert got["1.5"][0] == "error" and "killed (SIGKILL)" in got["1.5"][1]
+    assert "out of memory" in got["1.5"][1]
+    assert got["1.6"][0] == "timed out" and "in compiled code" in got["1.6"][1]
+    assert got["1.7"][0] == "error" and "your code called sys.exit(3)" in got["1.7"][1]
+    assert got["1.2"][0] == got["1.3"][0] == "not started"
+    assert "1 of 9" not in result.stdout and "2 of 9 exercises passed" in result.stdout
+
+
+def test_a_time_out_stops_the_exercise_and_check_returns_in_time(tmp_path, monkeypatch):
+    course = make_learner(tmp_path / "course", {"tanh_forward": "return x + _spin(len(x))"},
+                          header=HANG_IN_NUMBA)
+    monkeypatch.setenv("MINIDL_COURSE_ROOT", str(course))
+    monkeypatch.delenv("MINIDL_IMPL", raising=False)
+    started = time.monotonic()
+    report = check("1.6", time_limit=2)
+    seconds = time.monotonic() - started
+    assert report["1.6"].status == "timed out" and not report.errors, repr(report)
+    assert len(report["1.6"].tests) == 1  # its other tests were not run after the first
+    assert seconds < 60, seconds  # the limit, plus starting pytest and Numba on a busy machine
+
+
+def test_sys_exit_at_import_is_named_for_that_chapter_only(tmp_path):
+    course = make_learner(tmp_path / "course", {}, header="import sys\nsys.exit('bye')\n")
+    result = grade_cli(course, "1.1", "2.1", "--json", str(tmp_path / "r.json"))
+    got = statuses(tmp_path / "r.json")
+    assert got["2.1"][0] == "not started", result.stdout
+    assert got["1.1"][0] == "error"
+    assert "importing exercises/ch01_perceptron.py called sys.exit(bye)" in got["1.1"][1]
+
+
+def test_a_learner_file_cannot_change_its_grade_or_write_in_the_course(tmp_path):
+    """Patching the grader from the learner's file (issue 10's exploit) changes nothing."""
+    exploit = ("import minidl.grading.pytest_plugin as _p\n"
+               "_p._record = lambda g, n, s, d, t: setattr(g, 'outcome', "
+               "_p.TestOutcome(n, g.exercise, 'passed', '', t))\n"
+               "_p.classify = lambda *a, **k: ('passed', '')\n"
+               "open('written_by_learner.txt', 'w').write('x')\n")
+    course = make_learner(tmp_path / "course", {}, header=exploit)
+    result = grade_cli(course, "ch01", "--json", str(tmp_path / "r.json"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["points"] == 0 and result.returncode == 1, result.stdout
+    assert {e["status"] for e in report["exercises"]} == {"not started"}
+    assert not (course / "written_by_learner.txt").exists()
+    assert not list(course.rglob("written_by_learner.txt"))
+
+
+def test_feedback_names_mutation_printing_shapes_and_hypothesis_inputs(tmp_path):
+    bodies = {"perceptron_predict": "return (w @ X + b >= 0).astype(np.int64)",  # shapes
+              "relu_forward": "print('debugging relu', x.shape)\n    return x * 2",
+              "relu_backward": "grad[x <= 0] = 0\n    return grad"}
+    course = make_learner(tmp_path / "course", bodies)
+    (course / "exercises" / "ch02_mlp.py").write_text(
+        (course / "exercises" / "ch02_mlp.py").read_text().replace(
+            'raise NotImplementedError(\n        "Exercise 2.9', 'param -= lr * grad\n'
+            '    return param, None\n    raise NotImplementedError(\n        "Exercise 2.9', 1))
+    result = grade_cli(course, "1.1", "1.8", "1.9", "2.9", "--json", str(tmp_path / "r.json"))
+    got = statuses(tmp_path / "r.json")
+    assert got["1.1"][0] == "error", result.stdout
+    assert "NumPy could not combine the shapes" in got["1.1"][1]
+    assert "the failing call (test_predict_hand_computed): perceptron_predict(X=array " \
+           "(4, 2) float64, w=array (2,) float64, b=0.0)" in got["1.1"][1]
+    assert "your code printed" in got["1.8"][1] and "debugging relu" in got["1.8"][1]
+    assert "python -m minidl.grade 1.8 -v" in got["1.8"][1]
+    assert "modified its input `grad`" in got["1.9"][1]
+    assert got["2.9"][1].startswith("your function modified its input `param` in place")
+    assert "impl=" not in result.stdout and "<exercises." not in result.stdout
