@@ -19,15 +19,17 @@ from minidl.errors import fmt_shape
 
 _SHAPE_WORDS = ("could not be broadcast", "mismatch in its core dimension", "cannot reshape",
                 "not aligned", "shapes", "dimension", "axis")
-_NUMBA_LOCATION = re.compile(r'File "([^"]+)", line (\d+):')
-# the first line of a Numba typing error → the usual cause, in the learner's words
+_NUMBA_LOCATIONS = (re.compile(r'File "([^"]+)", line (\d+):'),
+                    re.compile(r"at (\S+\.py) \((\d+)\)"))
+# Numba's message → the usual cause, in the learner's words
 _NUMBA_CAUSES = [
-    (re.compile(r"Untyped global name '(\w+)'"),
-     "`{0}` is not something Numba can compile: inside @njit call only other @njit "
-     "functions and the NumPy functions Numba supports"),
-    (re.compile(r"reflected list|Cannot infer the type of variable|list\(|Cannot unify"),
-     "a Python list, or a variable that changes type, inside @njit: use NumPy arrays of one "
-     "dtype (np.zeros, np.empty)"),
+    (re.compile(r"name '(\w+)' is not defined|Untyped global name '(\w+)'"),
+     "`{0}` is not defined in your file, or is not a function Numba can compile: inside "
+     "@njit call only @numba.njit functions of your file and the NumPy functions Numba "
+     "supports (a function shown in a docstring is only an illustration)"),
+    (re.compile(r"reflected list|list\(|Cannot infer the type of variable|Cannot unify"),
+     "a Python list, or a variable that changes type, inside @njit: use NumPy arrays of "
+     "one dtype (np.zeros, np.empty)"),
     (re.compile(r"Cannot determine Numba type of <class '([\w.]+)'>"),
      "a `{0}` object inside @njit: Numba compiles only numbers, NumPy arrays and tuples"),
     (re.compile(r"No implementation of function Function\((.+?)\) found"),
@@ -69,22 +71,36 @@ def is_shape_error(err: BaseException) -> bool:
         word in str(err) for word in _SHAPE_WORDS)
 
 
-def numba_summary(err: BaseException, root: Path) -> str | None:
+def numba_summary(err: BaseException, root: Path, fn: Any = None) -> str | None:
     """One line for a Numba compile error: the learner's line and the usual cause."""
     if not any(c.__name__ in ("TypingError", "NumbaError") for c in type(err).__mro__):
         return None
     text = str(err)
-    where = ""
-    for path, line in _NUMBA_LOCATION.findall(text):
-        full = (root / path) if not Path(path).is_absolute() else Path(path)
-        if any(full.resolve().is_relative_to(root / d) for d in IMPLS):
-            source = _source_line(full, int(line))
-            where = f" at {full.resolve().relative_to(root)}:{line}: {source}"
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    lines = [ln.strip() for ln in text.splitlines()
+             if ln.strip() and not ln.startswith(("Failed in", "During:"))]
+    where = _function_line(fn, root)
+    for pattern in _NUMBA_LOCATIONS:
+        for path, line in pattern.findall(text):
+            full = Path(path) if Path(path).is_absolute() else root / path
+            if any(full.resolve().is_relative_to(root / d) for d in IMPLS):
+                source = _source_line(full, int(line))
+                where = f" at {full.resolve().relative_to(root)}:{line}: {source}"
+    problem = f" [Numba: {lines[0]}]" if lines else ""
     for pattern, cause in _NUMBA_CAUSES:
         if match := pattern.search(text):
-            return f"Numba could not compile your function{where}: {cause.format(*match.groups())}"
-    return f"Numba could not compile your function{where}: {first}"
+            name = next((g for g in match.groups() if g), "")
+            return f"Numba could not compile your function{where}: {cause.format(name)}{problem}"
+    return f"Numba could not compile your function{where}:{problem or ' see its message'}"
+
+
+def _function_line(fn: Any, root: Path) -> str:
+    code = getattr(getattr(fn, "py_func", fn), "__code__", None)
+    if code is None:
+        return ""
+    path = Path(code.co_filename).resolve()
+    if not path.is_relative_to(root):
+        return ""
+    return f" ({fn.__name__}, {path.relative_to(root)}:{code.co_firstlineno})"
 
 
 def _source_line(path: Path, line: int) -> str:

@@ -68,13 +68,13 @@ def _builtin_bases(err: BaseException) -> list[str]:
     return [c.__name__ for c in type(err).__mro__ if getattr(builtins, c.__name__, None) is c]
 
 
-def _error(err: BaseException, root: Path, call: str) -> dict[str, Any]:
+def _error(err: BaseException, root: Path, call: str, fn: Any = None) -> dict[str, Any]:
     kind = ("not started" if isinstance(err, NotImplementedError) else
             "timed out" if isinstance(err, _Alarm) else "error")
     message = str(err)
     if isinstance(err, SyntaxError):
         message = f"at line {err.lineno}: {err.msg}\n    {(err.text or '').strip()}"
-    diagnosis = numba_summary(err, root)
+    diagnosis = numba_summary(err, root, fn)
     if diagnosis is None and is_shape_error(err):
         diagnosis = "NumPy could not combine the shapes of your arrays"
     return {"kind": kind, "type": type(err).__name__, "bases": _builtin_bases(err),
@@ -113,6 +113,7 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes) ->
     name = request["name"]
     reply: dict[str, Any] = {"ok": True}
     bound: dict[str, Any] = {}
+    fn = None
     signal.setitimer(signal.ITIMER_REAL, max(request["seconds"], 0.01))
     try:
         fn = getattr(module, name, None)
@@ -123,7 +124,7 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes) ->
         reply["result"] = fn(*args, **kwargs)
     except BaseException as err:  # noqa: BLE001 - every failure is reported to the grader
         signal.setitimer(signal.ITIMER_REAL, 0)
-        reply = {"ok": False, "error": _error(err, root, describe_call(name, bound))}
+        reply = {"ok": False, "error": _error(err, root, describe_call(name, bound), fn)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     names = _array_names(bound)

@@ -61,6 +61,32 @@ def test_assert_close_accepts_within_tolerance_and_rejects_nan():
     assert "got nan" in message(np.array([np.nan]), np.array([1.0]))
 
 
+def test_assert_close_diagnoses_lists_zero_sign_and_transpose():
+    listed = message([1, 0], np.array([1, 0], dtype=np.int64))
+    assert "your function returned a list, expected a NumPy array (shape (2,), dtype int64)" \
+        in listed and ".astype" not in listed
+    zero = message(np.array([0.0, 0.5]), np.zeros(2))
+    assert "got 0.5, expected 0 (abs error 0.5; tolerance" in zero
+    assert "relative error" not in zero
+    flipped = message(np.array([-1.0, 2.0]), np.array([1.0, -2.0]))
+    assert "the sign is flipped" in flipped
+    a = np.arange(6.0).reshape(2, 3)
+    assert "the transpose of the expected one" in message(a.T, a)
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert "the transpose of the expected one" in message(square.T, square)
+    assert "sign" not in message(np.array([1.0, 3.0]), np.array([1.0, 2.0]))
+
+
+def test_hypothesis_examples_are_shown_by_argument_names():
+    err = ExerciseMismatch("1.1", "c", "bad")
+    err.add_note("Falsifying example: test_predict_random(\n    impl=<exercises.ch01_perceptron>,"
+                 "\n    n=1,\n    d=2,\n    data=data(...),\n    transposed=False,\n)")
+    err.add_note("Draw 1: array([[0., 1.]])")
+    detail = classify(err, 10)[1]
+    assert "failing input: n=1, d=2, transposed=False\nDraw 1: array([[0., 1.]])" in detail
+    assert "impl" not in detail and "Falsifying" not in detail
+
+
 def test_numeric_grad_matches_a_known_derivative():
     x = np.array([[0.5, -1.0], [2.0, 0.0]])
     grad = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -319,3 +345,30 @@ def test_feedback_names_mutation_printing_shapes_and_hypothesis_inputs(tmp_path)
     assert "modified its input `grad`" in got["1.9"][1]
     assert got["2.9"][1].startswith("your function modified its input `param` in place")
     assert "impl=" not in result.stdout and "<exercises." not in result.stdout
+
+
+def test_numba_errors_become_one_line_naming_the_cause(tmp_path):
+    import numba
+
+    from minidl.grading.diagnose import numba_summary
+
+    @numba.njit
+    def uses_the_docstring_function(image):
+        return correlate2d_python(image)  # noqa: F821 - the learner's mistake
+
+    with pytest.raises(Exception) as info:
+        uses_the_docstring_function(np.ones((2, 2)))
+    line = numba_summary(info.value, ROOT, uses_the_docstring_function)
+    assert line.startswith("Numba could not compile your function (uses_the_docstring_function, "
+                           "tests/course/test_course_grading.py:")
+    assert "`correlate2d_python` is not defined in your file" in line and "\n" not in line
+
+    body = ("out = []\n    for r in range(image.shape[0]):\n"
+            "        out.append([image[r, 0], 1.0])\n    return np.array(out)")
+    course = make_learner(tmp_path / "course", {"correlate2d": body}, chapter="ch03_cnn")
+    result = grade_cli(course, "3.8", "--json", str(tmp_path / "r.json"))
+    status, detail = statuses(tmp_path / "r.json")["3.8"]
+    assert status == "error", result.stdout
+    assert detail.startswith("Numba could not compile your function (correlate2d, "
+                             "exercises/ch03_cnn.py:"), detail
+    assert "a Python list" in detail and len(detail.splitlines()) == 1
