@@ -30,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,10 @@ class LearnerProcess:
         data, memo = wire.dump_args((args, kwargs))
         readonly = [i for i, a in memo.items()
                     if type(a) is np.ndarray and not a.flags.writeable]
+        # the caller's floating-point and warning settings hold in the learner's process
         self.conn.send_bytes(wire.pickle.dumps(
-            {"op": "call", "name": name, "seconds": limit, "readonly": readonly}))
+            {"op": "call", "name": name, "seconds": limit, "readonly": readonly,
+             "errstate": np.geterr(), "warnings": list(warnings.filters)}))
         self.conn.send_bytes(data)
         printed = self._receive(limit, {})
         if printed:
@@ -259,7 +262,7 @@ def _import_failure(err: BaseException) -> str:
 
 def _import_message(path: str, error: dict[str, Any]) -> str:
     if error["type"] == "SyntaxError":
-        return f"{path} has a syntax error: {error['message']}"
+        return f"{path} has a syntax error {error['message']}"
     if error["kind"] == "timed out":
         return (f"importing {path} did not finish in time: does code at the top level of "
                 f"the file loop forever?{error['where']}")

@@ -223,6 +223,22 @@ def test_grade_cli_exit_codes(learner):  # exit 0: see test_course_invariants.py
     assert grade_cli(learner, "nonsense").returncode == 2
 
 
+
+def test_a_typo_does_not_stop_the_valid_selection(learner):
+    result = grade_cli(learner, "1.8", "9.9")
+    assert result.returncode == 2, result.stdout
+    assert "1.8       relu_forward  passed  1 / 1" in result.stdout
+    assert "! no exercise tests match 9.9" in result.stdout
+
+
+def test_an_unwritable_report_path_is_refused_before_grading(learner, tmp_path):
+    result = grade_cli(learner, "1.8", "--json", str(tmp_path / "no" / "such" / "r.json"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot write the --json report to {tmp_path}/no/such/r.json: No such file or " \
+           "directory" in result.stderr
+    assert "Autograder" not in result.stdout  # refused before grading
+
+
 def test_check_never_raises(learner, tmp_path, monkeypatch):
     broken = tmp_path / "broken"
     shutil.copytree(learner, broken)
