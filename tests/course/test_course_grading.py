@@ -388,3 +388,48 @@ def test_numba_errors_become_one_line_naming_the_cause(tmp_path):
     assert detail.startswith("Numba could not compile your function (correlate2d, "
                              "exercises/ch03_cnn.py:"), detail
     assert "a Python list" in detail and len(detail.splitlines()) == 1
+
+
+# ---- instructors: plain nbval, and the CI template (issue 10, item 7) --------------------
+
+def notebook(source: str, stored: str) -> dict:
+    cell = {"cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {},
+            "source": "# NBVAL_CHECK_OUTPUT\n" + source,
+            "outputs": [{"name": "stdout", "output_type": "stream", "text": stored}]}
+    return {"cells": [cell], "metadata": {"kernelspec": {
+        "display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_plain_nbval_picks_up_the_sanitising(tmp_path):
+    """`pytest --nbval-lax notebooks/` with no flag: which implementation ran may differ."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("conftest.py", "nbval_sanitize.cfg"):
+        shutil.copy(ROOT / "notebooks" / name, folder / name)
+    (folder / "demo.ipynb").write_text(json.dumps(notebook(
+        "print('sigmoid_forward: using exercises.ch01_perceptron.sigmoid_forward')",
+        "sigmoid_forward: not written yet, so this demo uses the reference solution\n")))
+    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "notebooks/",
+                             "-p", "no:cacheprovider", "-q"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_the_ci_template_runs_the_readme_command_and_uploads_the_report():
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    command = "python course.py test"
+    assert f"\n{command}" in readme
+    steps = yaml.safe_load((ROOT / ".github" / "workflows" / "grade.yml").read_text())[
+        "jobs"]["grade"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert command in runs
+    grade = next(r for r in runs if "-m minidl.grade" in r)
+    assert "--json grades.json" in grade and "--junit grades.xml" in grade
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"].split() == ["grades.json", "grades.xml"]
+    assert upload["if"] == "${{ !cancelled() }}"  # uploaded whatever the grades are
+    assert "docs/exercises.md" in (ROOT / ".github" / "workflows" / "grade.yml").read_text()
