@@ -25,6 +25,7 @@ What this protects against, and what not (docs/grading_faults.md has the full ta
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import shutil
 import signal
 import sys
@@ -140,6 +141,18 @@ def _ending(code: int | None) -> str:
     return f"the process running your code was ended by signal {sig.name}"
 
 
+def warm_up() -> Any:
+    """Start the fork server that learner processes come from (it imports minidl once).
+
+    Its imports run in the background, so calling this early (the pytest plugin does, at
+    start-up) overlaps them with the grader's own start-up.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["minidl.grading.worker"])
+    multiprocessing.forkserver.ensure_running()
+    return ctx
+
+
 class LearnerProcess:
     """One chapter module of the learner's code, imported in its own process."""
 
@@ -157,10 +170,9 @@ class LearnerProcess:
     def _start(self) -> None:
         from minidl.grading import worker
 
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["minidl.grading.worker"])
+        ctx = warm_up()
         self.workdir = tempfile.mkdtemp(prefix="minidl-learner-")
-        self.conn, child = ctx.Pipe()
+        self.conn, child = wire.Channel.pair(ctx)
         limit = _seconds_left()
         self.process = ctx.Process(target=worker.serve, daemon=True, name="minidl-learner",
                                    args=(child, str(self.root), self.impl, self.chapter,
@@ -208,14 +220,12 @@ class LearnerProcess:
                     if type(a) is np.ndarray and not a.flags.writeable]
         # the caller's floating-point and warning settings hold in the learner's process
         self.conn.send_bytes(wire.pickle.dumps(
-            {"op": "call", "name": name, "seconds": limit, "readonly": readonly,
+            {"op": "call", "name": name, "seconds": limit, "readonly": readonly, "args": data,
              "errstate": np.geterr(), "warnings": list(warnings.filters)}))
-        self.conn.send_bytes(data)
-        printed = self._receive(limit, {})
-        if printed:
-            sys.stdout.write(printed)  # pytest captures it: shown with `grade -v`
-            LOG.printed.append(printed)
         reply = self._receive(limit, memo)
+        if reply["output"]:
+            sys.stdout.write(reply["output"])  # pytest captures it: shown with `grade -v`
+            LOG.printed.append(reply["output"])
         for index, what, array in reply["mutated"]:
             if memo[index].shape == array.shape:
                 np.copyto(memo[index], array)

@@ -111,6 +111,8 @@ def pytest_configure(config: pytest.Config) -> None:
                    selection=[markexpr] if markexpr else [])
     config.stash[_STATE] = state
     config.pluginmanager.register(state, "minidl-grading-state")
+    if config.getoption("impl") or any("exercises" in str(arg) for arg in config.args):
+        isolation.warm_up()  # learner processes will be needed: import minidl there now
 
 
 def _add_marker(item: pytest.Item, state: _State, name: str, about: str) -> None:

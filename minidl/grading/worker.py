@@ -17,7 +17,6 @@ import signal
 import sys
 import tempfile
 import warnings
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,8 @@ class _Output:
     def take(self) -> str:
         sys.stdout.flush()
         sys.stderr.flush()
+        if os.lseek(self.file.fileno(), 0, os.SEEK_CUR) == 0:
+            return ""  # nothing written (the usual case): no reading back
         self.file.seek(0)
         text = self.file.read().decode("utf-8", "replace")
         self.file.seek(0)
@@ -104,7 +105,9 @@ def _array_names(bound: dict[str, Any]) -> dict[int, str]:
     return names
 
 
-def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes) -> bytes:
+def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
+          output: _Output) -> bytes:
+    """Run one call; the reply names objects from the arguments by their memo number."""
     (args, kwargs), memo = wire.load_args(args_data)
     for index in request["readonly"]:
         memo[index].flags.writeable = False
@@ -137,7 +140,15 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes) ->
                                                                           equal_nan=True)]
     reply["rngs"] = [(i, g.bit_generator.state) for i, (g, state) in rngs.items()
                      if g.bit_generator.state != state]
-    return wire.dump_reply(reply, memo)
+    reply["output"] = output.take()
+    try:
+        return wire.dump_reply(reply, memo)
+    except Exception as err:  # noqa: BLE001 - e.g. a result that pickle cannot write
+        return wire.dump_reply({"ok": False, "output": reply["output"], "mutated": [],
+                                "rngs": [], "error": {
+            **_error(err, root, ""), "type": "ResultNotSent",
+            "message": f"your function's result could not be sent back "
+                       f"({type(err).__name__}: {err})"}}, {})
 
 
 def _describe_function(module: Any, name: str) -> dict[str, Any]:
@@ -149,7 +160,7 @@ def _describe_function(module: Any, name: str) -> dict[str, Any]:
             "co_names": tuple(code.co_names) if code else ()}
 
 
-def serve(conn: Connection, root: str, impl: str, chapter: str, workdir: str,
+def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
           import_seconds: float) -> None:
     """The process's main loop: import the chapter, then answer calls until told to stop."""
     os.chdir(workdir)
@@ -176,13 +187,4 @@ def serve(conn: Connection, root: str, impl: str, chapter: str, workdir: str,
         if request["op"] == "describe":
             conn.send_bytes(wire.dump_reply(_describe_function(module, request["name"]), {}))
             continue
-        args = conn.recv_bytes()
-        try:
-            data = _call(module, course, request, args)
-        except Exception as err:  # noqa: BLE001 - e.g. a result pickle cannot write
-            data = wire.dump_reply({"ok": False, "error": {
-                **_error(err, course, ""), "type": "ResultNotSent",
-                "message": f"your function's result could not be sent back "
-                           f"({type(err).__name__}: {err})"}}, {})
-        conn.send_bytes(wire.dump_reply(output.take(), {}))
-        conn.send_bytes(data)
+        conn.send_bytes(_call(module, course, request, request["args"], output))
