@@ -6,13 +6,19 @@ This plugin then
 
 * adds the markers ``ex1_1`` and ``ch01`` to each such test (registered as it goes, so
   ``--strict-markers`` holds), so ``-m ex1_1`` / ``-m ch01`` select them;
-* gives each a time limit (pytest-timeout, ``--exercise-timeout`` seconds, 10 by default);
-* provides the ``impl`` fixture: the chapter module of ``--impl exercises`` (default, or
-  ``$MINIDL_IMPL``) or ``--impl solutions``; it also exports ``MINIDL_IMPL`` so notebooks
-  run in the same session (nbval) use the same implementation;
+* gives each a time limit (``@pytest.mark.timeout(S)``, else ``--exercise-timeout``
+  seconds, 10 by default), enforced on the learner's process; after an exercise's first
+  time-out or crash, its remaining tests are skipped;
+* provides the ``impl`` fixture: the chapter of ``--impl exercises`` (default, or
+  ``$MINIDL_IMPL``) or ``--impl solutions``, as a :class:`~minidl.grading.isolation.Workbook`
+  whose functions run in a learner process (this process never imports the chapter); it
+  also exports ``MINIDL_IMPL`` so notebooks run in the same session (nbval) use the same
+  implementation;
 * turns every failure into an outcome: ``not started`` (the learner's NotImplementedError,
   shown without a traceback), ``wrong`` (a failed comparison), ``error`` (the learner's
-  code raised; shown briefly), ``timed out``;
+  code raised, crashed or exited; shown briefly, with the failing call's shapes),
+  ``timed out``; the feedback also says when an input was modified in place and what the
+  learner's code printed;
 * prints a per-exercise table at the end and, with ``--grade-report FILE``, writes it as
   JSON (what ``python -m minidl.grade`` reads).
 
