@@ -147,6 +147,8 @@ def warm_up() -> Any:
     Its imports run in the background, so calling this early (the pytest plugin does, at
     start-up) overlaps them with the grader's own start-up.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # Windows: each process imports minidl
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["minidl.grading.worker"])
     multiprocessing.forkserver.ensure_running()

@@ -42,6 +42,13 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Alarm
 
 
+def _alarm(seconds: float) -> None:
+    """Raise :class:`_Alarm` in ``seconds`` (0: cancel). Without SIGALRM (Windows) the
+    grader's kill after the limit is the only stop, and the time-out cannot name the line."""
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.01) if seconds else 0)
+
+
 class _Output:
     """Everything written to file descriptors 1 and 2 (also by compiled code), per call."""
 
@@ -118,7 +125,7 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
     reply: dict[str, Any] = {"ok": True}
     bound: dict[str, Any] = {}
     fn = None
-    signal.setitimer(signal.ITIMER_REAL, max(request["seconds"], 0.01))
+    _alarm(request["seconds"])
     try:
         fn = getattr(module, name, None)
         if fn is None:
@@ -129,10 +136,10 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
             warnings.filters[:] = request["warnings"]
             reply["result"] = fn(*args, **kwargs)
     except BaseException as err:  # noqa: BLE001 - every failure is reported to the grader
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm(0)
         reply = {"ok": False, "error": _error(err, root, describe_call(name, bound), fn)}
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm(0)
     names = _array_names(bound)
     reply["mutated"] = [
         (i, names.get(id(a), "an array inside the arguments"), a) for i, (a, before) in
@@ -164,15 +171,16 @@ def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
           import_seconds: float) -> None:
     """The process's main loop: import the chapter, then answer calls until told to stop."""
     os.chdir(workdir)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _on_alarm)
     output = _Output()
     course = Path(root)
-    signal.setitimer(signal.ITIMER_REAL, max(import_seconds, 0.01))
+    _alarm(import_seconds)
     try:
         module = load_chapter(chapter, impl, root=course, reload=False)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm(0)
     except BaseException as err:  # noqa: BLE001 - reported, then the process ends
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm(0)
         conn.send_bytes(wire.dump_reply({"ok": False, "output": output.take(),
                                          "error": _error(err, course, "")}, {}))
         return
