@@ -193,15 +193,27 @@ class LearnerProcess:
             self.import_error = ImplImportError(_import_message(self.path, reply["error"]))
             raise self.import_error
 
-    def _receive(self, limit: float, memo: dict[int, Any]) -> Any:
-        """The next reply, read as data; the process is stopped if it is late or dies."""
+    def _receive(self, limit: float, memo: dict[int, Any],
+                 functions: list[Any] | None = None) -> Any:
+        """The next reply, read as data; the process is stopped if it is late or dies.
+
+        Meanwhile the learner's code may call the test's ``functions`` (callbacks).
+        """
+        deadline = time.monotonic() + limit
+        functions = functions or []
         try:
             if not self.conn.poll(limit + GRACE):
                 self.close()
                 raise TimedOut(f"\n  it was still running after {limit:.3g} s (in compiled "
                                "code, where it cannot be interrupted), so its process was "
                                "stopped")
-            return wire.load_reply(self.conn.recv_bytes(), memo)
+            reply = wire.load_reply(self.conn.recv_bytes(), memo)
+            while isinstance(reply, dict) and "callback" in reply:  # the learner called f
+                self.conn.send_bytes(_run_callback(functions, reply))
+                if not self.conn.poll(max(deadline - time.monotonic(), 0) + GRACE):
+                    raise TimedOut("")  # handled below like a reply that never came
+                reply = wire.load_reply(self.conn.recv_bytes(), memo)
+            return reply
         except (EOFError, OSError):
             self.process.join(5)
             code = self.process.exitcode
@@ -217,14 +229,14 @@ class LearnerProcess:
         if self.process is None:
             self._start()
         limit = _seconds_left()
-        data, memo = wire.dump_args((args, kwargs))
+        data, memo, functions = wire.dump_args((args, kwargs))
         readonly = [i for i, a in memo.items()
                     if type(a) is np.ndarray and not a.flags.writeable]
         # the caller's floating-point and warning settings hold in the learner's process
         self.conn.send_bytes(wire.pickle.dumps(
             {"op": "call", "name": name, "seconds": limit, "readonly": readonly, "args": data,
              "errstate": np.geterr(), "warnings": list(warnings.filters)}))
-        reply = self._receive(limit, memo)
+        reply = self._receive(limit, memo, functions)
         if reply["output"]:
             sys.stdout.write(reply["output"])  # pytest captures it: shown with `grade -v`
             LOG.printed.append(reply["output"])
@@ -256,6 +268,17 @@ class LearnerProcess:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+
+def _run_callback(functions: list[Any], request: dict[str, Any]) -> bytes:
+    """Run the test's function for the learner's process; its result (or error) goes back."""
+    args, kwargs = request["args"]
+    try:
+        return wire.pickle.dumps({"ok": True, "result": functions[request["callback"]](
+            *args, **kwargs)}, protocol=wire.PROTOCOL)
+    except Exception as err:  # noqa: BLE001 - the learner's code sees the test's error
+        return wire.pickle.dumps({"ok": False, "type": type(err).__name__,
+                                  "message": str(err)})
 
 
 def _failure(error: dict[str, Any]) -> BaseException:

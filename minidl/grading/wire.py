@@ -14,10 +14,12 @@ hands back its own original object.
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 import sys
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -75,14 +77,57 @@ def _deep() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def dump_args(payload: Any) -> tuple[bytes, dict[int, Any]]:
-    """Pickle ``payload``; also return its memo: index → the grader's own object."""
+class Callback:
+    """Stands, in the learner's process, for a function of the test (e.g. the f whose
+    gradient a learner's numerical-gradient function estimates).
+
+    Calling it asks the grader to run the test's function and waits for the result, so
+    test code (a lambda, a closure, minidl's reference) always runs in the grader.
+    """
+
+    handler: Callable[[int, tuple, dict], Any] | None = None  # set by the learner's process
+
+    def __init__(self, token: int) -> None:
+        self.token = token
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if Callback.handler is None:
+            raise RuntimeError("a grader callback was called outside the learner's process")
+        return Callback.handler(self.token, args, kwargs)
+
+
+class _ArgsPickler(pickle.Pickler):
+    """The grader's side: functions become :class:`Callback` numbers, the rest is pickled."""
+
+    def __init__(self, buffer: io.BytesIO) -> None:
+        super().__init__(buffer, protocol=PROTOCOL)
+        self.functions: list[Callable[..., Any]] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (types.MethodType, functools.partial)) or (
+                isinstance(obj, types.FunctionType) and not _importable(obj)):
+            self.functions.append(obj)
+            return Callback, (len(self.functions) - 1,)
+        return NotImplemented
+
+
+def _importable(fn: types.FunctionType) -> bool:
+    """True when pickle can name ``fn`` by module and name (NumPy's helpers, …)."""
+    target: Any = sys.modules.get(fn.__module__)
+    for part in fn.__qualname__.split("."):
+        target = getattr(target, part, None)
+    return target is fn
+
+
+def dump_args(payload: Any) -> tuple[bytes, dict[int, Any], list[Callable[..., Any]]]:
+    """Pickle ``payload``; also return its memo (index → the grader's own object) and the
+    functions it holds (a :class:`Callback`'s number → the function)."""
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=PROTOCOL)
+    pickler = _ArgsPickler(buffer)
     with _deep():
         pickler.dump(payload)
     memo = {index: obj for index, obj in pickler.memo.copy().values()}
-    return buffer.getvalue(), memo
+    return buffer.getvalue(), memo, pickler.functions
 
 
 def load_args(data: bytes) -> tuple[Any, dict[int, Any]]:

@@ -16,6 +16,7 @@ import pickle
 import signal
 import sys
 import tempfile
+import traceback
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from minidl.grading.diagnose import (
     numba_summary,
 )
 
+_CURRENT_MEMO: dict[int, Any] = {}
 MAX_OUTPUT = 20_000  # characters of printed output sent back per call
 
 
@@ -116,6 +118,8 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
           output: _Output) -> bytes:
     """Run one call; the reply names objects from the arguments by their memo number."""
     (args, kwargs), memo = wire.load_args(args_data)
+    _CURRENT_MEMO.clear()
+    _CURRENT_MEMO.update(memo)  # what a callback's arguments may name by number
     for index in request["readonly"]:
         memo[index].flags.writeable = False
     arrays = {i: (a, a.copy()) for i, a in memo.items() if type(a) is np.ndarray}
@@ -142,7 +146,8 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
         _alarm(0)
     names = _array_names(bound)
     reply["mutated"] = [
-        (i, names.get(id(a), "an array inside the arguments"), a) for i, (a, before) in
+        # a copy: the array itself would go back by its number, as the grader's own array
+        (i, names.get(id(a), "an array inside the arguments"), a.copy()) for i, (a, before) in
         arrays.items() if a.shape != before.shape or not np.array_equal(a, before,
                                                                           equal_nan=True)]
     reply["rngs"] = [(i, g.bit_generator.state) for i, (g, state) in rngs.items()
@@ -156,6 +161,21 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
             **_error(err, root, ""), "type": "ResultNotSent",
             "message": f"your function's result could not be sent back "
                        f"({type(err).__name__}: {err})"}}, {})
+
+
+def _callback_handler(conn: wire.Channel) -> Any:
+    """How a :class:`~minidl.grading.wire.Callback` asks the grader to run a test function."""
+
+    def call(token: int, args: tuple, kwargs: dict) -> Any:
+        conn.send_bytes(wire.dump_reply({"callback": token, "args": (args, kwargs)},
+                                        _CURRENT_MEMO))
+        reply = pickle.loads(conn.recv_bytes())
+        if not reply["ok"]:
+            raise RuntimeError(f"the test's function raised {reply['type']}: "
+                               f"{reply['message']}")
+        return reply["result"]
+
+    return call
 
 
 def _describe_function(module: Any, name: str) -> dict[str, Any]:
@@ -185,6 +205,7 @@ def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
                                          "error": _error(err, course, "")}, {}))
         return
     conn.send_bytes(wire.dump_reply({"ok": True, "output": output.take()}, {}))
+    wire.Callback.handler = _callback_handler(conn)
     while True:
         try:
             request = pickle.loads(conn.recv_bytes())
@@ -192,7 +213,16 @@ def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
             return
         if request["op"] == "stop":
             return
-        if request["op"] == "describe":
-            conn.send_bytes(wire.dump_reply(_describe_function(module, request["name"]), {}))
-            continue
-        conn.send_bytes(_call(module, course, request, request["args"], output))
+        try:
+            if request["op"] == "describe":
+                data = wire.dump_reply(_describe_function(module, request["name"]), {})
+            else:
+                data = _call(module, course, request, request["args"], output)
+        except Exception:  # noqa: BLE001 - a fault of this machinery, not of the learner
+            data = wire.dump_reply({"ok": False, "output": output.take(), "mutated": [],
+                                    "rngs": [], "error": {
+                "kind": "error", "type": "GraderError", "bases": [], "where": "",
+                "diagnosis": None, "call": "",
+                "message": "the grader's learner process failed (not your code):\n"
+                           + traceback.format_exc()}}, {})
+        conn.send_bytes(data)

@@ -433,3 +433,45 @@ def test_the_ci_template_runs_the_readme_command_and_uploads_the_report():
     assert upload["with"]["path"].split() == ["grades.json", "grades.xml"]
     assert upload["if"] == "${{ !cancelled() }}"  # uploaded whatever the grades are
     assert "docs/exercises.md" in (ROOT / ".github" / "workflows" / "grade.yml").read_text()
+
+
+# ---- the learner process: what travels there and back -------------------------------------
+
+DEMO_CHAPTER = '''
+import numpy as np
+
+from minidl.course import exercise
+
+
+@exercise("9.1", section="s")
+def central_difference(f, x, eps=1e-6):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+@exercise("9.2", section="s")
+def first_and_scale(nodes, x, rng):
+    x *= 2                      # in place: the test's array must change too
+    rng.random()                # the test's generator must advance too
+    return nodes[0], [1, 2], np.float32(3)
+'''
+
+
+def test_a_workbook_call_runs_callbacks_and_keeps_identity_and_state(tmp_path):
+    from minidl.grading.isolation import Workbook
+
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "__init__.py").write_text("")
+    (tmp_path / "exercises" / "ch09_demo.py").write_text(DEMO_CHAPTER)
+    workbook = Workbook(tmp_path, "exercises", "ch09_demo")
+    try:
+        # a lambda of the test runs in the grader, called back from the learner's process
+        assert abs(workbook.central_difference(lambda t: t ** 3, 2.0) - 12.0) < 1e-4
+        node, x, rng = object(), np.ones(3), np.random.default_rng(0)
+        expected_next = np.random.default_rng(0)
+        expected_next.random()
+        first, listed, scalar = workbook.first_and_scale([node], x, rng)
+        assert first is node and listed == [1, 2] and scalar == np.float32(3)
+        assert x.tolist() == [2.0, 2.0, 2.0]
+        assert rng.random() == expected_next.random()
+    finally:
+        workbook.close()
