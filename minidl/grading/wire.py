@@ -6,7 +6,9 @@ read anything the grader writes). What comes back is untrusted: it is read with
 strings, lists, tuples, dicts, sets) and :class:`Opaque` placeholders, and never imports
 or calls anything else. So nothing the learner's code returns can run code in the grader.
 
-Identity survives the round trip. Both sides number the objects of the argument pickle in
+A function of the test that pickle cannot name (a lambda, a closure) travels as a
+:class:`Callback`: calling it in the learner's process runs the test's function in the
+grader. Identity survives the round trip. Both sides number the objects of the argument pickle in
 the same order (pickle's memo), so when the learner returns one of the objects it was
 given (a graph node, an input array), the reply names it by that number and the grader
 hands back its own original object.
