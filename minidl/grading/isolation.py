@@ -24,6 +24,7 @@ What this protects against, and what not (docs/grading_faults.md has the full ta
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.forkserver
 import shutil
@@ -38,7 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from minidl.course.routing import register_all_slots
 from minidl.grading import wire
+from minidl.grading.compare import ExerciseMismatch
+from minidl.kernels.slots import slots
 
 GRACE = 2.0  # seconds the grader waits beyond the limit before it kills the process
 DEFAULT_LIMIT = 10.0
@@ -83,6 +87,7 @@ class LearnerException(Exception):
 class CallLog:
     """What the current test's calls left behind, for its feedback."""
 
+    exercise: str = "?"
     printed: list[str] = field(default_factory=list)
     mutated: list[str] = field(default_factory=list)
 
@@ -92,11 +97,18 @@ _deadline: float | None = None
 _classes: dict[tuple[str, str], type[LearnerException]] = {}
 
 
-def start_test(limit: float) -> None:
-    """A test begins: its calls share ``limit`` seconds; its log starts empty."""
+def start_test(limit: float, exercise: str = "?") -> None:
+    """A test of ``exercise`` begins: its calls share ``limit`` seconds; its log is empty."""
     global _deadline, LOG
     _deadline = time.monotonic() + limit
-    LOG = CallLog()
+    LOG = CallLog(exercise)
+
+
+@functools.cache
+def _kernel_slots() -> frozenset[str]:
+    """Names of minidl's kernel slots: exercises that must leave their inputs unchanged."""
+    register_all_slots()
+    return frozenset(slots())
 
 
 def _seconds_left() -> float:
@@ -244,6 +256,12 @@ class LearnerProcess:
             if memo[index].shape == array.shape:
                 np.copyto(memo[index], array)
             LOG.mutated.append(f"`{what}`")
+        if reply["mutated"] and name in _kernel_slots():
+            names = ", ".join(f"`{what}`" for _, what, _ in reply["mutated"])
+            raise ExerciseMismatch(
+                LOG.exercise, f"a call of {name}", f"your function modified its input {names} "
+                "in place", f"{name} is a kernel: it returns new arrays and leaves its inputs "
+                "as they were (compute a new array instead of assigning into an input)")
         for index, state in reply["rngs"]:
             memo[index].bit_generator.state = state
         if reply["ok"]:

@@ -186,7 +186,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if graded.exercise in state.stopped:  # type: ignore[union-attr]
             pytest.skip(f"exercise {graded.exercise} was already stopped "
                         f"({state.stopped[graded.exercise]})")  # type: ignore[union-attr]
-        isolation.start_test(graded.limit)
+        isolation.start_test(graded.limit, graded.exercise)
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

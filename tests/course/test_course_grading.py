@@ -358,8 +358,8 @@ def test_feedback_names_mutation_printing_shapes_and_hypothesis_inputs(tmp_path)
            "(4, 2) float64, w=array (2,) float64, b=0.0)" in got["1.1"][1]
     assert "your code printed" in got["1.8"][1] and "debugging relu" in got["1.8"][1]
     assert "python -m minidl.grade 1.8 -v" in got["1.8"][1]
-    assert "modified its input `grad`" in got["1.9"][1]
-    assert got["2.9"][1].startswith("your function modified its input `param` in place")
+    assert got["1.9"][0] == "wrong" and "modified its input `grad` in place" in got["1.9"][1]
+    assert got["2.9"][0] == "wrong" and "modified its input `param` in place" in got["2.9"][1]
     assert "impl=" not in result.stdout and "<exercises." not in result.stdout
 
 
