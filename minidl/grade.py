@@ -39,16 +39,36 @@ def main(argv: list[str] | None = None) -> int:
             marker_for(selector)
     except ValueError as err:
         parser.error(str(err))
+    for option, path in (("--json", args.json), ("--junit", args.junit)):
+        if path is not None and (problem := _cannot_write(path)):
+            parser.error(f"cannot write the {option} report to {path}: {problem}")
     report = grade(args.selectors, args.impl, timeout_per_test=args.timeout,
                    show_output=args.verbose)
     print(report.to_text())
-    if args.json:
-        report.write_json(args.json)
-    if args.junit:
-        report.write_junit(args.junit)
+    try:
+        if args.json:
+            report.write_json(args.json)
+        if args.junit:
+            report.write_junit(args.junit)
+    except OSError as err:
+        print(f"\n! cannot write the report to {err.filename}: {err.strerror}")
+        return 2
     if report.errors:
         return 2
     return 0 if report.passed else 1
+
+
+def _cannot_write(path: Path) -> str:
+    """Why ``path`` cannot be written ("" when it can), checked before grading starts."""
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    if not existed:
+        path.unlink()
+    return ""
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ caller, so a mistake shows.
 
 from __future__ import annotations
 
+import html
 import importlib
 import pkgutil
 from collections.abc import Iterable
@@ -66,11 +67,13 @@ class ExerciseRouting:
     """
 
     def __init__(self, impl: str, routes: list[Route], problems: list[str],
-                 previous: dict[str, Any]) -> None:
+                 previous: dict[str, Any], verbose: bool = False) -> None:
         self.impl = impl
         self.routes = routes
         self.problems = problems
         self._previous = previous
+        self._verbose = verbose
+        self._counts: dict[str, tuple[int, int]] = {}  # slot → (calls, fallbacks) at restore
         self.active = True
 
     @property
@@ -84,11 +87,22 @@ class ExerciseRouting:
         return [r.slot for r in self.routes if not r.yours]
 
     def restore(self) -> None:
-        """Route every slot this call touched back to what it ran before."""
+        """Route every slot this call touched back to what it ran before.
+
+        With ``verbose``, the routing table is shown now, with the calls each slot got.
+        """
         if self.active:
+            self._counts = self._live_counts()
             for name, previous in self._previous.items():
                 set_override(name, previous)
             self.active = False
+            if self._verbose:
+                show(self.table(), self._repr_html_())
+
+    def _live_counts(self) -> dict[str, tuple[int, int]]:
+        registry = slots()
+        return {r.slot: (registry[r.slot].calls_to_override, registry[r.slot].fallbacks)
+                for r in self.routes if r.yours}
 
     def __enter__(self) -> ExerciseRouting:
         return self
@@ -98,32 +112,37 @@ class ExerciseRouting:
         self.restore()
 
     def _rows(self) -> list[list[str]]:
-        registry = slots()
+        counts = self._live_counts() if self.active else self._counts
         rows = []
         for r in self.routes:
             runs = f"your {self.impl}/ code" if r.yours else f"minidl's reference ({r.note})"
             calls = ""
-            if r.yours and self.active:
-                entry = registry[r.slot]
-                calls = f"{entry.calls_to_override} calls, {entry.fallbacks} fallbacks"
+            if r.slot in counts:
+                calls = "{} calls, {} fallbacks".format(*counts[r.slot])
             rows.append([r.exercise.id if r.exercise else "", r.slot, runs, calls])
         return rows
 
-    def table(self) -> str:
-        """The routing as a plain-text table (what :func:`use_exercises` prints)."""
+    def summary(self) -> str:
+        """One line: how many slots run the learner's code (shown when routing starts)."""
         state = "" if self.active else " (restored: minidl's references run again)"
-        lines = [f"use_exercises: {len(self.yours)} slot(s) run your code, "
-                 f"{len(self.reference)} minidl's reference{state}"]
+        yours = f" ({', '.join(self.yours)})" if self.yours else ""
+        return (f"use_exercises: {len(self.yours)} slot(s) run your code{yours}, "
+                f"{len(self.reference)} minidl's reference{state}")
+
+    def table(self) -> str:
+        """The routing as a plain-text table, with the calls each of your slots got."""
+        lines = [self.summary()]
         if self.routes:
-            lines.append(text_table(["exercise", "slot", "runs", "so far"], self._rows()))
+            lines.append(text_table(["exercise", "slot", "runs", "calls"], self._rows()))
         lines.extend(f"! {p}" for p in self.problems)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         colors = ["#e6f4ea" if r.yours else "#f1f3f4" for r in self.routes]
-        problems = "".join(f"<p style='color:#b00020'>{p}</p>" for p in self.problems)
-        title = self.table().splitlines()[0]
-        table = html_table(["exercise", "slot", "runs", "so far"], self._rows(), colors)
+        problems = "".join(f"<p style='color:#b00020'>{html.escape(p)}</p>"
+                           for p in self.problems)
+        title = html.escape(self.summary())
+        table = html_table(["exercise", "slot", "runs", "calls"], self._rows(), colors)
         return f"<p><b>{title}</b></p>{table}{problems}"
 
     def __repr__(self) -> str:
@@ -140,7 +159,8 @@ def use_exercises(
     Args:
         chapters: which chapter modules to use ("ch01", 1, "ch01_perceptron", or a list);
             ``None`` means every chapter in ``exercises/``.
-        verbose: print (in a notebook: display as HTML) which slots run whose code.
+        verbose: say how many slots run the learner's code now, and show the routing table
+            with the calls each slot got when the block ends (or at ``.restore()``).
         impl: "exercises" (the learner's, default) or "solutions" (for instructors);
             defaults to ``$MINIDL_IMPL``.
 
@@ -174,7 +194,10 @@ def use_exercises(
             previous.setdefault(fn.__name__, registry[fn.__name__].override)
             set_override(fn.__name__, None if stub else fn)
             routes.append(Route(fn.__name__, fn.__exercise__, not stub, "not started"))
-    routing = ExerciseRouting(impl, routes, problems, previous)
+    routing = ExerciseRouting(impl, routes, problems, previous, verbose)
     if verbose:
-        show(routing.table(), routing._repr_html_())
+        problems_text = "".join(f"\n! {p}" for p in problems)
+        show(routing.summary() + problems_text,
+             f"<p>{html.escape(routing.summary())}</p>" + "".join(
+                 f"<p style='color:#b00020'>{html.escape(p)}</p>" for p in problems))
     return routing

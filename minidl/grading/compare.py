@@ -34,17 +34,38 @@ def _describe(a: np.ndarray) -> str:
     return f"shape {fmt_shape(a.shape)}, dtype {a.dtype}"
 
 
-def _as_array(got: Any, exercise: str, case: str, hint: str) -> np.ndarray:
+def _as_array(got: Any, expected: np.ndarray, exercise: str, case: str,
+              hint: str) -> np.ndarray:
     if got is None:
         raise ExerciseMismatch(exercise, case, "your function returned None",
                                "did you forget the `return` statement?")
-    if hasattr(got, "grad_fn") or type(got).__name__ == "Tensor":
+    kind = getattr(got, "type_name", type(got).__name__)  # an Opaque stands for an object
+    if kind == "Tensor" or hasattr(got, "grad_fn"):
         raise ExerciseMismatch(exercise, case, "got a minidl Tensor, expected a NumPy array",
                                "exercises work on NumPy arrays: use np.* functions")
     if isinstance(got, (tuple, list)) and any(isinstance(g, np.ndarray) for g in got):
         raise ExerciseMismatch(exercise, case, f"got a {type(got).__name__} of "
                                f"{len(got)} values, expected one array", hint)
+    if isinstance(got, (tuple, list)) or not isinstance(
+            got, (np.ndarray, np.generic, int, float, bool, complex)):
+        raise ExerciseMismatch(
+            exercise, case, f"your function returned a {kind}, expected a NumPy array "
+            f"({_describe(expected)})", "build the result with NumPy (np.array(...) turns "
+            "a list into an array), or return the array you computed")
     return np.asarray(got)
+
+
+def _relation(arr: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -> str:
+    """A whole-array mistake worth naming: the sign flipped, or the transpose."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if arr.shape == exp.shape and np.any(np.abs(exp) > atol) and np.allclose(
+                arr, -exp, rtol=rtol, atol=atol):
+            return "\nthe sign is flipped: your result is −expected"
+        if arr.ndim >= 2 and arr.shape == exp.swapaxes(-1, -2).shape and np.allclose(
+                arr, exp.swapaxes(-1, -2), rtol=rtol, atol=atol):
+            return ("\nyour result is the transpose of the expected one (its last two axes "
+                    "are swapped)")
+    return ""
 
 
 def assert_close(
@@ -64,12 +85,13 @@ def assert_close(
     nothing). Shapes must be equal (no broadcasting), and dtypes too when ``check_dtype``.
     """
     exp = np.asarray(expected)
-    arr = _as_array(got, exercise, case, hint)
+    arr = _as_array(got, exp, exercise, case, hint)
     if arr.shape != exp.shape:
         raise ExerciseMismatch(
             exercise, case,
             f"wrong shape: expected {fmt_shape(exp.shape)}, got {fmt_shape(arr.shape)}\n"
-            f"expected: {_describe(exp)}\ngot:      {_describe(arr)}", hint)
+            f"expected: {_describe(exp)}\ngot:      {_describe(arr)}"
+            f"{_relation(arr, exp, rtol, atol)}", hint)
     if check_dtype and arr.dtype != exp.dtype:
         raise ExerciseMismatch(
             exercise, case,
@@ -89,15 +111,18 @@ def assert_close(
     flat = int(np.argmax(excess))
     index = np.unravel_index(flat, exp.shape) if exp.ndim else ()
     g, e = got64.reshape(-1)[flat], exp64.reshape(-1)[flat]
-    rel = abs(g - e) / max(abs(e), 1e-300) if np.isfinite(g) else float("inf")
+    # a relative error means nothing next to an expected 0: the absolute error says it all
+    error = (f"abs error {abs(g - e):.3g}" if e == 0 or not np.isfinite(g) else
+             f"abs error {abs(g - e):.3g}, relative error {abs(g - e) / abs(e):.3g}")
     where = (f"{int(bad.sum())} of {exp.size} elements differ; the worst, at index "
              f"{tuple(int(i) for i in index)}" if exp.ndim else "the value differs")
     raise ExerciseMismatch(
         exercise, case,
         f"expected: {_describe(exp)}\ngot:      {_describe(arr)}\n"
-        f"{where}: "
-        f"got {g:.6g}, expected {e:.6g} (abs error {abs(g - e):.3g}, relative error {rel:.3g}; "
-        f"tolerance {atol:g} + {rtol:g}·|expected|)", hint)
+        f"{where}: got {g:.6g}, expected {e:.6g} ({error}; "
+        f"tolerance {atol:g} + {rtol:g}·|expected|){_relation(arr, exp, rtol, atol)}", hint)
+
+
 
 
 def assert_true(ok: bool, *, exercise: str, case: str, problem: str, hint: str = "") -> None:

@@ -12,8 +12,13 @@ from __future__ import annotations
 from minidl.grading.report import GradeReport
 
 
-def check(*selectors: str, impl: str | None = None, timeout: float = 300.0) -> GradeReport:
+def check(*selectors: str, impl: str | None = None, time_limit: float = 10.0,
+          timeout: float = 300.0) -> GradeReport:
     """Grade the selected exercises (all when none) and return the report; never raises.
+
+    Each test of an exercise may run ``time_limit`` seconds; after an exercise's first
+    time-out its other tests are not run, so a loop that never ends (also inside compiled
+    Numba code) costs about ``time_limit`` seconds. ``timeout`` bounds the whole run.
 
     Anything that stops grading (a syntax error in your file, pytest missing, a bad
     selector) becomes part of the report instead of an exception, so a notebook runs top
@@ -22,7 +27,7 @@ def check(*selectors: str, impl: str | None = None, timeout: float = 300.0) -> G
     try:
         from minidl.grading.runner import grade
 
-        return grade(list(selectors), impl, timeout=timeout)
+        return grade(list(selectors), impl, timeout_per_test=time_limit, timeout=timeout)
     except Exception as err:  # noqa: BLE001 - the notebook must keep running
         return GradeReport(impl or "exercises", list(selectors), [],
                            [f"could not grade: {type(err).__name__}: {err}"])

@@ -6,13 +6,19 @@ This plugin then
 
 * adds the markers ``ex1_1`` and ``ch01`` to each such test (registered as it goes, so
   ``--strict-markers`` holds), so ``-m ex1_1`` / ``-m ch01`` select them;
-* gives each a time limit (pytest-timeout, ``--exercise-timeout`` seconds, 10 by default);
-* provides the ``impl`` fixture: the chapter module of ``--impl exercises`` (default, or
-  ``$MINIDL_IMPL``) or ``--impl solutions``; it also exports ``MINIDL_IMPL`` so notebooks
-  run in the same session (nbval) use the same implementation;
+* gives each a time limit (``@pytest.mark.timeout(S)``, else ``--exercise-timeout``
+  seconds, 10 by default), enforced on the learner's process; after an exercise's first
+  time-out or crash, its remaining tests are skipped;
+* provides the ``impl`` fixture: the chapter of ``--impl exercises`` (default, or
+  ``$MINIDL_IMPL``) or ``--impl solutions``, as a :class:`~minidl.grading.isolation.Workbook`
+  whose functions run in a learner process (this process never imports the chapter); it
+  also exports ``MINIDL_IMPL`` so notebooks run in the same session (nbval) use the same
+  implementation;
 * turns every failure into an outcome: ``not started`` (the learner's NotImplementedError,
   shown without a traceback), ``wrong`` (a failed comparison), ``error`` (the learner's
-  code raised; shown briefly), ``timed out``;
+  code raised, crashed or exited; shown briefly, with the failing call's shapes),
+  ``timed out``; the feedback also says when an input was modified in place and what the
+  learner's code printed;
 * prints a per-exercise table at the end and, with ``--grade-report FILE``, writes it as
   JSON (what ``python -m minidl.grade`` reads).
 
@@ -22,21 +28,27 @@ conftest.py does).
 
 from __future__ import annotations
 
-import functools
 import os
+import re
 import signal
-import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from minidl.course.exercise import chapter_marker, parse_id
-from minidl.course.root import IMPLS, course_root, default_impl, load_chapter
+from minidl.course.root import IMPLS, course_root, default_impl, resolve_chapter
 from minidl.course.sync import read_manifest
+from minidl.grading import isolation
 from minidl.grading.compare import ExerciseMismatch
+from minidl.grading.isolation import (
+    Crashed,
+    ImplImportError,
+    LearnerException,
+    NotStarted,
+    TimedOut,
+    Workbook,
+)
 from minidl.grading.report import (
     ERROR,
     NOT_STARTED,
@@ -49,64 +61,18 @@ from minidl.grading.report import (
     TestOutcome,
 )
 
+__all__ = ["Crashed", "ImplImportError", "NotStarted", "TimedOut", "classify"]
+
 MAX_NOTE_LINES = 12
-
-
-class ImplImportError(Exception):
-    """The implementation under test could not be imported (a learner's syntax error, …)."""
-
-
-class NotStarted(BaseException):  # noqa: N818 - it is an outcome, not an error
-    """An exercise function raised NotImplementedError (an untouched stub).
-
-    A ``BaseException`` so that Hypothesis stops at once instead of shrinking the example.
-    """
-
-
-class TimedOut(BaseException):  # noqa: N818 - it is an outcome, not an error
-    """pytest-timeout stopped an exercise function (its ``Failed``, made uncatchable).
-
-    Hypothesis catches pytest's ``Failed`` and would re-run the endless example, so the
-    time-out is re-raised as a ``BaseException`` that it lets through.
-    """
-
-
-class Workbook:
-    """The chapter module under test, as the ``impl`` fixture hands it to tests.
-
-    Attributes are the module's; exercise functions are wrapped so that their
-    ``NotImplementedError`` becomes :class:`NotStarted`.
-    """
-
-    def __init__(self, module: ModuleType) -> None:
-        self.module = module
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self.module, name)
-        if getattr(value, "__exercise__", None) is None:
-            return value
-
-        @functools.wraps(value)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return value(*args, **kwargs)
-            except NotImplementedError as err:
-                raise NotStarted(str(err)) from None
-            except pytest.fail.Exception as err:
-                if "from pytest-timeout" not in str(err):
-                    raise
-                raise TimedOut(_learner_frame(err.__traceback__)) from None
-
-        return guarded
-
-    def __repr__(self) -> str:
-        return f"<{self.module.__name__}>"
+MAX_PRINTED_LINES = 5
+BACKSTOP = 30.0  # pytest-timeout fires this long after a test's own limit (a grader bug)
 
 
 @dataclass
 class _Graded:
     exercise: str
     points: float
+    limit: float
     outcome: TestOutcome | None = None
 
 
@@ -118,6 +84,7 @@ class _State:
     markers: set[str] = field(default_factory=set)
     selection: list[str] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
+    stopped: dict[str, str] = field(default_factory=dict)  # exercise → why its tests stop
     report: GradeReport | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -150,6 +117,8 @@ def pytest_configure(config: pytest.Config) -> None:
                    selection=[markexpr] if markexpr else [])
     config.stash[_STATE] = state
     config.pluginmanager.register(state, "minidl-grading-state")
+    if config.getoption("impl") or any("exercises" in str(arg) for arg in config.args):
+        isolation.warm_up()  # learner processes will be needed: import minidl there now
 
 
 def _add_marker(item: pytest.Item, state: _State, name: str, about: str) -> None:
@@ -161,6 +130,11 @@ def _add_marker(item: pytest.Item, state: _State, name: str, about: str) -> None
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Markers, points and each test's time limit (``@pytest.mark.timeout(S)`` or the default).
+
+    The limit is enforced on the learner's process (:mod:`minidl.grading.isolation`);
+    pytest-timeout, when installed, only backs it up in case the grader itself hangs.
+    """
     state = config.stash[_STATE]
     with_timeout = config.pluginmanager.hasplugin("timeout")
     method = "signal" if hasattr(signal, "SIGALRM") else "thread"
@@ -176,28 +150,43 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _add_marker(item, state, "ex" + ex_id.replace(".", "_"), f"tests of exercise {ex_id}")
         chapter = chapter_marker(ex_id)
         _add_marker(item, state, chapter, f"tests of chapter {parse_id(ex_id)[0]}'s exercises")
-        if with_timeout and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(state.timeout, method=method))
-        state.items[item.nodeid] = _Graded(ex_id, float(points[ex_id]))
+        own = item.get_closest_marker("timeout")
+        limit = float(own.args[0]) if own is not None and own.args else state.timeout
+        if with_timeout:
+            item.add_marker(pytest.mark.timeout(limit + BACKSTOP, method=method), append=False)
+        state.items[item.nodeid] = _Graded(ex_id, float(points[ex_id]), limit)
 
 
 @pytest.fixture(scope="module")
-def impl(request: pytest.FixtureRequest) -> Workbook:
-    """The chapter module under test (the test module's ``CHAPTER``) from --impl."""
+def impl(request: pytest.FixtureRequest) -> Any:
+    """The chapter under test (the module's ``CHAPTER``) from --impl, in its own process."""
     which = request.config.stash[_STATE].impl
     chapter = request.module.CHAPTER
+    root = course_root()
     try:
-        return Workbook(load_chapter(chapter, which, reload=False))
+        resolve_chapter(chapter, which, root)
     except LookupError:
         raise ImplImportError(f"{which}/{chapter}.py is missing: run "
                               "`python -m minidl.course sync`") from None
-    except SyntaxError as err:
-        raise ImplImportError(f"{which}/{chapter}.py has a syntax error at line {err.lineno}: "
-                              f"{err.msg}\n    {(err.text or '').strip()}") from None
-    except Exception as err:
-        where = _learner_frame(err.__traceback__)
-        raise ImplImportError(f"importing {which}/{chapter}.py raised {type(err).__name__}: "
-                              f"{err}{where}") from None
+    workbook = Workbook(root, which, chapter)
+    yield workbook
+    workbook.close()
+
+
+def _graded(item: pytest.Item) -> tuple[_State | None, _Graded | None]:
+    state = item.config.stash.get(_STATE, None)
+    return state, (state.items.get(item.nodeid) if state else None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """After a time-out or a crash, an exercise's remaining tests are not run."""
+    state, graded = _graded(item)
+    if graded is not None:
+        if graded.exercise in state.stopped:  # type: ignore[union-attr]
+            pytest.skip(f"exercise {graded.exercise} was already stopped "
+                        f"({state.stopped[graded.exercise]})")  # type: ignore[union-attr]
+        isolation.start_test(graded.limit, graded.exercise)
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -207,44 +196,87 @@ def _leaves(exc: BaseException) -> list[BaseException]:
     return [exc]
 
 
-def _learner_frame(tb: Any) -> str:
-    """`` (at exercises/ch01_x.py:12: <line>)`` for the deepest frame in exercises/solutions."""
-    try:
-        root = course_root()
-    except FileNotFoundError:
-        return ""
-    ours = [f for f in traceback.extract_tb(tb)
-            if any(Path(f.filename).resolve().is_relative_to(root / d) for d in IMPLS)]
-    if not ours:
-        return ""
-    f = ours[-1]
-    rel = Path(f.filename).resolve().relative_to(root)
-    return f"\n  at {rel}:{f.lineno}, in {f.name}: {(f.line or '').strip()}"
+_EXAMPLE = re.compile(r"^(Falsifying example|Failing test case): \w+\($")
+_INTERNAL_ARG = re.compile(r"\b(impl=<[^>]*>|data=data\(\.\.\.\))(,\s*|$)")
 
 
 def _notes(exc: BaseException) -> str:
-    notes = "\n".join(getattr(exc, "__notes__", []))
-    lines = notes.splitlines()
+    """Hypothesis's notes, its failing example shown by the test's own argument names."""
+    lines: list[str] = []
+    example: list[str] | None = None
+    for line in "\n".join(getattr(exc, "__notes__", [])).splitlines():
+        if example is not None:
+            if line.strip() == ")":
+                args = _INTERNAL_ARG.sub("", " ".join(example)).strip().rstrip(",")
+                lines.append(f"failing input: {args}" if args else "failing input: (drawn "
+                             "inside the test, see below)")
+                example = None
+            else:
+                example.append(line.strip())
+        elif _EXAMPLE.match(line.strip()):
+            example = []
+        elif not line.startswith(("You can reproduce", "@reproduce_failure")):
+            lines.append(line)
     if len(lines) > MAX_NOTE_LINES:
         lines = [*lines[:MAX_NOTE_LINES], "  …"]
     return ("\n" + "\n".join(lines)) if lines else ""
 
 
-def classify(exc: BaseException, timeout: float) -> tuple[str, str]:
+def _learner_error(err: LearnerException, test: str) -> str:
+    info = err.info
+    if info["type"] == "SystemExit":
+        text = (f"your code called sys.exit({info['message']}): an exercise returns its "
+                "result instead of ending the program")
+    elif info["type"] == "MemoryError":
+        text = "your code ran out of memory (MemoryError): are the arrays far too large?"
+    elif info["diagnosis"] and info["diagnosis"].startswith("Numba"):
+        return info["diagnosis"] + info["where"]
+    else:
+        text = f"your code raised {info['type']}: {info['message']}"
+    text += info["where"]
+    if info["diagnosis"]:
+        text += f"\n  {info['diagnosis']}"
+    if info["call"]:
+        text += f"\n  the failing call{f' ({test})' if test else ''}: {info['call']}"
+    return text
+
+
+def classify(exc: BaseException, timeout: float, test: str = "") -> tuple[str, str]:
     """Map a test's exception to (status, feedback text)."""
     leaves = _leaves(exc)
     if all(isinstance(e, (NotImplementedError, NotStarted)) for e in leaves):
         return NOT_STARTED, str(leaves[0])
     first = leaves[0]
     if isinstance(first, TimedOut) or "from pytest-timeout" in str(first):
-        where = str(first) if isinstance(first, TimedOut) else _learner_frame(first.__traceback__)
+        where = str(first) if isinstance(first, TimedOut) else ""
         return TIMED_OUT, f"stopped after {timeout:g} s: does a loop never end?{where}"
+    if isinstance(first, Crashed):
+        return ERROR, str(first)
+    if isinstance(first, LearnerException):
+        return ERROR, _learner_error(first, test) + _notes(exc)
     if isinstance(first, (ExerciseMismatch, ImplImportError)):
         return (WRONG if isinstance(first, ExerciseMismatch) else ERROR), str(first) + _notes(exc)
     if isinstance(first, AssertionError):
         return WRONG, (str(first) or "a check failed") + _notes(exc)
-    return ERROR, (f"your code raised {type(first).__name__}: {first}"
-                   f"{_learner_frame(first.__traceback__)}{_notes(exc)}")
+    return ERROR, (f"checking your result raised {type(first).__name__}: {first} (does your "
+                   f"function return what its docstring asks for?){_notes(exc)}")
+
+
+def _with_log(detail: str, exercise: str) -> str:
+    """Add what the test's calls left behind: inputs changed in place, printed output."""
+    log = isolation.LOG
+    if log.mutated and "modified its input" not in detail:
+        names = ", ".join(dict.fromkeys(log.mutated))
+        detail = (f"your function modified its input {names} in place: exercises return new "
+                  f"arrays and leave their inputs as they were\n{detail}")
+    printed = "".join(log.printed).splitlines()
+    if printed:
+        shown = [f"    {line}" for line in printed[:MAX_PRINTED_LINES]]
+        more = ["    …"] if len(printed) > MAX_PRINTED_LINES else []
+        detail += (f"\n  your code printed {len(printed)} line(s), captured by the grader:\n"
+                   + "\n".join([*shown, *more])
+                   + f"\n  to see all of it: python -m minidl.grade {exercise} -v")
+    return detail
 
 
 def _record(graded: _Graded, nodeid: str, status: str, detail: str, duration: float) -> None:
@@ -263,17 +295,20 @@ def pytest_runtest_makereport(
     Building pytest's usual traceback costs ~0.1 s per failure (a second on an untouched
     chapter), so failed exercise tests get their report here; all else goes on as usual.
     """
-    state = item.config.stash.get(_STATE, None)
-    graded = state.items.get(item.nodeid) if state else None
+    state, graded = _graded(item)
     excinfo = call.excinfo
-    if graded is None or (excinfo is not None and excinfo.errisinstance(
+    if graded is None or state is None or (excinfo is not None and excinfo.errisinstance(
             (pytest.skip.Exception, pytest.xfail.Exception))):
         return None
     if excinfo is None:
         if call.when == "call":
             _record(graded, item.nodeid, PASSED, "", call.duration)
         return None
-    status, detail = classify(excinfo.value, state.timeout)
+    status, detail = classify(excinfo.value, graded.limit, item.name)
+    if status != NOT_STARTED:
+        detail = _with_log(detail, graded.exercise)
+    if status == TIMED_OUT or any(isinstance(e, Crashed) for e in _leaves(excinfo.value)):
+        state.stopped[graded.exercise] = f"{status} in {item.name}"
     _record(graded, item.nodeid, status, detail, call.duration)
     sections = [(f"Captured {key} {when}", content)
                 for when, key, content in item._report_sections]  # as pytest's own report

@@ -40,6 +40,16 @@ def marker_for(selector: str) -> str:
     return "ex" + text.replace(".", "_")
 
 
+_EXERCISE_MARK = re.compile(r"""mark\.exercise\(["'](\d+\.\d+)["']\)""")
+
+
+def known_markers(tests: Path) -> set[str]:
+    """Every ``exN_M`` and ``chNN`` marker the exercise tests define (read as text)."""
+    ids = {i for f in tests.glob("test_ch[0-9][0-9]_*.py")
+           for i in _EXERCISE_MARK.findall(f.read_text("utf-8"))}
+    return {"ex" + i.replace(".", "_") for i in ids} | {f"ch{parse_id(i)[0]:02d}" for i in ids}
+
+
 def _test_files(tests: Path, markers: list[str]) -> list[str]:
     """The selected chapters' test modules (collecting the others costs seconds); [] if none."""
     if not markers:
@@ -63,12 +73,25 @@ def grade(
     grading (no pytest, a crash, a hang) is reported in ``report.errors`` instead.
     """
     impl = check_impl(impl or default_impl())
-    markers = [marker_for(s) for s in selectors]
     root = (root or course_root()).resolve()
     tests = root / "tests" / "exercises"
     selection = list(selectors)
     if not tests.is_dir():
         return GradeReport(impl, selection, [], [f"no autograder tests in {tests}"])
+    # one mistyped id must not stop the others from being graded
+    known = known_markers(tests)
+    markers = [marker_for(s) for s in selectors if marker_for(s) in known]
+    unknown = [f"no exercise tests match {s}" for s in selectors if marker_for(s) not in known]
+    if unknown and not markers:
+        return GradeReport(impl, selection, [], unknown)
+    report = _run(impl, root, tests, markers, selection, timeout_per_test, timeout, show_output)
+    report.errors.extend(unknown)
+    return report
+
+
+def _run(impl: str, root: Path, tests: Path, markers: list[str], selection: list[str],
+         timeout_per_test: float, timeout: float, show_output: bool) -> GradeReport:
+    """Run pytest on the selected markers in a subprocess and read its JSON report."""
     files = _test_files(tests, markers)
     if not files:
         return GradeReport(impl, selection, [],

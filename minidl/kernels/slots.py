@@ -23,6 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from minidl.errors import DTypeError
+
 
 @dataclass
 class Slot:
@@ -34,6 +38,7 @@ class Slot:
     calls_to_override: int = field(default=0, repr=False)
     fallbacks: int = field(default=0, repr=False)
     hints: tuple[str, ...] = ()
+    promotes: bool | None = field(default=None, repr=False)  # reference: float32 → float64?
 
 
 _SLOTS: dict[str, Slot] = {}
@@ -72,7 +77,17 @@ def slot(fn: Callable[..., Any] | None = None, *, hints: tuple[str, ...] = ()) -
         except NotImplementedError:
             entry.fallbacks += 1
             return fn(*args, **kwargs)
+        except Exception as err:
+            if hasattr(err, "add_note"):  # Python ≥ 3.11
+                err.add_note(f"(raised by {_whose(impl)}, which minidl ran for kernel "
+                             f"{entry.name!r} under use_exercises())")
+            raise
         entry.calls_to_override += 1
+        if _promoted(args, result) and _reference_keeps_float32(entry, args, kwargs):
+            raise DTypeError(
+                f"{_whose(impl)} returned float64 from float32 inputs, as kernel "
+                f"{entry.name!r} of a float32 model under use_exercises(): keep the inputs' "
+                "dtype (e.g. create arrays with dtype=x.dtype, or end with .astype(x.dtype))")
         return result
 
     dispatch.slot = entry  # type: ignore[attr-defined]
@@ -93,3 +108,27 @@ def set_override(name: str, impl: Callable[..., Any] | None) -> None:
     entry.override = impl
     entry.calls_to_override = 0
     entry.fallbacks = 0
+
+
+def _whose(impl: Callable[..., Any]) -> str:
+    """``your exercise 1.8 (relu_forward in exercises/ch01_perceptron.py)``."""
+    info = getattr(impl, "__exercise__", None)
+    where = f"{impl.__module__.replace('.', '/')}.py"
+    if info is None:
+        return f"your function {getattr(impl, '__name__', impl)!r} ({where})"
+    return f"your exercise {info.id} ({info.name} in {where})"
+
+
+def _promoted(args: tuple[Any, ...], result: Any) -> bool:
+    """True when every float input is float32 and an array of the result is float64."""
+    floats = {a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"}
+    outs = result if isinstance(result, tuple) else (result,)
+    return floats == {np.dtype(np.float32)} and any(
+        isinstance(o, np.ndarray) and o.ndim > 0 and o.dtype == np.float64 for o in outs)
+
+
+def _reference_keeps_float32(entry: Slot, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Asked once per slot: does the reference keep float32 here (then float64 is a bug)?"""
+    if entry.promotes is None:
+        entry.promotes = _promoted(args, entry.reference(*args, **kwargs))
+    return not entry.promotes

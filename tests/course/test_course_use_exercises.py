@@ -132,3 +132,35 @@ def test_demonstrations_use_the_reference_until_the_learner_writes_the_function(
         capsys.readouterr().out
     )
     np.testing.assert_allclose(second(X), 2 * X)
+
+
+def test_the_routing_table_is_shown_when_the_block_ends(workbook, capsys):
+    answer(workbook, "sigmoid_forward", "return 1 / (1 + np.exp(-x))")
+    with minidl.use_exercises(chapters="ch01"):
+        start = capsys.readouterr().out
+        sigmoid_now()
+        sigmoid_now()
+    end = capsys.readouterr().out
+    assert "1 slot(s) run your code (sigmoid_forward)" in start and "calls" not in start
+    assert "restored" in end and "2 calls, 0 fallbacks" in end
+
+
+def test_an_error_deep_in_a_model_names_the_exercise_that_raised(workbook):
+    answer(workbook, "relu_forward", "return x[999]")
+    model = minidl.nn.Sequential(minidl.nn.Linear(3, 4), minidl.nn.ReLU(), minidl.nn.Linear(4, 2))
+    with minidl.use_exercises(verbose=False), pytest.raises(IndexError) as info:
+        model(minidl.tensor(np.ones((2, 3), np.float32)))
+    assert info.value.__notes__[-1] == (
+        "(raised by your exercise 1.8 (relu_forward in exercises/ch01_perceptron.py), which "
+        "minidl ran for kernel 'relu_forward' under use_exercises())")
+
+
+def test_float64_from_a_learner_kernel_is_reported_at_the_exercise(workbook):
+    answer(workbook, "relu_forward", "return np.maximum(x, 0.0).astype(np.float64)")
+    model = minidl.nn.Sequential(minidl.nn.Linear(3, 4), minidl.nn.ReLU(), minidl.nn.Linear(4, 2))
+    with minidl.use_exercises(verbose=False), pytest.raises(TypeError) as info:
+        model(minidl.tensor(np.ones((2, 3), np.float32)))
+    assert str(info.value).startswith(
+        "your exercise 1.8 (relu_forward in exercises/ch01_perceptron.py) returned float64 from "
+        "float32 inputs, as kernel 'relu_forward' of a float32 model under use_exercises()")
+    assert "linear" not in str(info.value).lower()

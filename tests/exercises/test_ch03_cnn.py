@@ -451,14 +451,14 @@ def test_correlate2d_hand_computed_and_parallel(impl):
     got = impl.correlate2d(image, kernel)
     assert_close(got, np.full((2, 2), -4.0), exercise="3.8",
                  case="image 1..9 (3×3), kernel [[1, 0], [0, -1]]", hint=HINTS["3.8"])
-    fn = impl.module.correlate2d
+    fn = impl.describe("correlate2d")  # facts from the learner's process
     if numba.config.DISABLE_JIT:
         return  # NUMBA_DISABLE_JIT=1 (debugging): njit returns the plain Python function
-    assert_true(hasattr(fn, "targetoptions") and fn.targetoptions.get("parallel"),
+    assert_true(fn["targetoptions"].get("parallel"),
                 exercise="3.8", case="the function object",
                 problem="correlate2d is not compiled with @numba.njit(parallel=True)",
                 hint="keep the decorator @numba.njit(cache=True, parallel=True)")
-    assert_true("prange" in fn.py_func.__code__.co_names, exercise="3.8",
+    assert_true("prange" in fn["co_names"], exercise="3.8",
                 case="the loops of correlate2d",
                 problem="no loop runs over numba.prange, so nothing runs in parallel",
                 hint="write the outermost loop as `for r in numba.prange(out_h):`")
