@@ -37,3 +37,8 @@ __all__ = [
     "lstm_cell", "max_pool2d", "mse_loss", "nll_loss", "one_hot", "relu", "rnn", "rnn_cell",
     "sigmoid", "softmax", "tanh",
 ]
+
+from minidl.functional.attention import scaled_dot_product_attention  # noqa: E402
+from minidl.functional.layernorm import layer_norm  # noqa: E402
+
+__all__ += ["layer_norm", "scaled_dot_product_attention"]

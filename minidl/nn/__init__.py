@@ -30,3 +30,9 @@ __all__ = [
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNNCell", "ReLU", "Sequential",
     "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional", "init", "utils",
 ]
+
+from minidl.nn.attention import MultiheadAttention  # noqa: E402
+from minidl.nn.layernorm import LayerNorm  # noqa: E402
+from minidl.nn.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"]
