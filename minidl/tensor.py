@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +39,8 @@ bool_ = np.dtype(np.bool_)
 long = int64
 
 _DEFAULT_FLOAT = float32
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor",
+               int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor", bool_: "BoolTensor"}
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -52,7 +54,10 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [d.data if isinstance(d, Tensor) else d for d in data]
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError:
+            raise ShapeError(f"tensor: nested lists must be rectangular; {_ragged(data)}") from None
         if arr.dtype == np.float64:
             arr = arr.astype(_DEFAULT_FLOAT)
         if arr.dtype == object:
@@ -64,11 +69,19 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-class MaxMin(NamedTuple):
-    """What ``t.max(dim)`` / ``t.min(dim)`` return, like PyTorch: values and indices."""
+def _ragged(data: Any, path: tuple[int, ...] = ()) -> str:
+    """Where a nested list stops being rectangular (for the error message)."""
+    if not isinstance(data, (list, tuple)):
+        return ""
+    lengths = [len(x) if isinstance(x, (list, tuple)) else None for x in data]
+    for i, n in enumerate(lengths):
+        if n != lengths[0]:
+            def describe(k: int | None) -> str:
+                return "is a number" if k is None else f"has {k} element{'' if k == 1 else 's'}"
 
-    values: Tensor
-    indices: Tensor
+            return (f"element {list(path + (i,))} {describe(n)} but element "
+                    f"{list(path + (0,))} {describe(lengths[0])}")
+    return next((m for i, x in enumerate(data) if (m := _ragged(x, path + (i,)))), "")
 
 
 class Tensor:
@@ -219,6 +232,15 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer one-element tensor used as an index: ``classes[t]``, ``range(t)``."""
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index, got "
+                f"dtype {self.dtype} shape {fmt_shape(self.shape)}"
+            )
+        return int(self.data.reshape(()).item())
+
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ShapeError(
@@ -227,17 +249,36 @@ class Tensor:
             )
         return bool(self.data.reshape(()).item())
 
-    def to(self, target: Any = None, dtype: Any = None) -> Tensor:
-        """``t.to('cpu')``, ``t.to(minidl.float64)`` or ``t.to('cpu', dtype=...)``."""
-        if isinstance(target, (str, Device)):
-            check_available(_parse_device(target))
-        elif target is not None:
-            dtype = target
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Tensor:
+        """``t.to('cpu')``, ``t.to(minidl.float64)``, ``t.to(other)``, ``t.to(device=…,
+        dtype=…)``; returns ``self`` when nothing changes (``non_blocking``/``copy`` ignored)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            elif arg is not None:
+                dtype = arg
+        if device is not None:
+            check_available(_parse_device(device))
         if dtype is None or np.dtype(dtype) == self.dtype:
             return self
         from minidl.ops.elementwise import Cast
 
         return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def type(self, dtype: Any = None) -> Any:
+        """``t.type(minidl.float64)`` casts; ``t.type()`` names the type, as in PyTorch."""
+        if dtype is None:
+            return f"minidl.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+        return self.to(dtype)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
 
     def cpu(self) -> Tensor:
         return self
@@ -361,6 +402,18 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return ops.div(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.remainder(other, self)
+
     def __pow__(self, exponent: Any) -> Tensor:
         return ops.pow(self, exponent)
 
@@ -451,6 +504,12 @@ class Tensor:
     def sin(self) -> Tensor:
         return ops.sin(self)
 
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
     def cos(self) -> Tensor:
         return ops.cos(self)
 
@@ -481,27 +540,23 @@ class Tensor:
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.mean(self, dim, keepdim)
 
-    def var(
-        self, dim: int | Sequence[int] | None = None, correction: int = 1, keepdim: bool = False
-    ) -> Tensor:
-        return ops.var(self, dim, correction, keepdim)
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | int = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """Variance Σ(x − mean)² / (n − correction); ``unbiased=False`` is correction 0."""
+        return ops.var(self, dim, _correction(unbiased, correction), keepdim)
 
-    def std(
-        self, dim: int | Sequence[int] | None = None, correction: int = 1, keepdim: bool = False
-    ) -> Tensor:
-        return ops.sqrt(ops.var(self, dim, correction, keepdim))
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | int = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """Standard deviation: the square root of :meth:`var`."""
+        return ops.sqrt(ops.var(self, dim, _correction(unbiased, correction), keepdim))
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with ``dim``, a ``(values, indices)`` pair like PyTorch."""
-        if dim is None:
-            return ops.amax(self, None, keepdim)
-        return MaxMin(ops.amax(self, dim, keepdim), self.argmax(dim, keepdim))
+        return ops.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Smallest value; with ``dim``, a ``(values, indices)`` pair like PyTorch."""
-        if dim is None:
-            return ops.amin(self, None, keepdim)
-        return MaxMin(ops.amin(self, dim, keepdim), self.argmin(dim, keepdim))
+        return ops.min(self, dim, keepdim)
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return ops.amax(self, dim, keepdim)
@@ -510,16 +565,73 @@ class Tensor:
         return ops.amin(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.argmax(self.data, axis=dim, keepdims=keepdim), self.device)
+        return ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _no_grad_result(np.argmin(self.data, axis=dim, keepdims=keepdim), self.device)
+        return ops.argmin(self, dim, keepdim)
 
-    def any(self) -> Tensor:
-        return _no_grad_result(np.any(self.data), self.device)
+    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _no_grad_result(np.any(self.data, axis=dim, keepdims=keepdim), self.device)
 
-    def all(self) -> Tensor:
-        return _no_grad_result(np.all(self.data), self.device)
+    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _no_grad_result(np.all(self.data, axis=dim, keepdims=keepdim), self.device)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return ops.cumsum(self, dim)
+
+    def norm(self, p: float | str = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False) -> Tensor:
+        return ops.norm(self, p, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return ops.sort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def softmax(self, dim: int) -> Tensor:
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return ops.log_softmax(self, dim)
+
+    # -- indexing ---------------------------------------------------------------------
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        return ops.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        return ops.nonzero(self, as_tuple)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return ops.narrow(self, dim, start, length)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return ops.chunk(self, chunks, dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triu(self, diagonal)
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+        return creation.multinomial(self, num_samples, replacement)
 
     # -- shape ----------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -562,6 +674,55 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
+    def t(self) -> Tensor:
+        """The transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with ≤ 2 dims, got {fmt_shape(self.shape)}")
+        return ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return ops.repeat(self, _shape_args(sizes))
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Tensor:
+        return ops.repeat_interleave(self, repeats, dim)
+
+    def clone(self) -> Tensor:
+        return ops.clone(self)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        return ops.bmm(self, other)
+
+    # -- new tensors like this one (dtype and device from self) ---------------------
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Any, dtype: Any = None,
+                 device: Any = None, requires_grad: bool = False) -> Tensor:
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return Tensor(data, requires_grad, dtype or self.dtype, device or self.device)
+
+
+def _correction(unbiased: bool | int, correction: int | None) -> int:
+    """PyTorch's two spellings: ``unbiased=True/False`` or ``correction=k``."""
+    if correction is not None:
+        return int(correction)
+    return int(unbiased)  # True → 1 (divide by n − 1), False → 0 (divide by n)
+
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
@@ -600,87 +761,5 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._from_op(array, None, 0, CPU)
 
 
-def _filled(shape: tuple[Any, ...], value: float, dtype: Any, requires_grad: bool) -> Tensor:
-    shape = _shape_args(shape)
-    if any((not isinstance(s, (int, np.integer))) or s < 0 for s in shape):
-        raise ShapeError(f"expected a shape of non-negative ints, got {shape!r}")
-    arr = np.full(shape, value, dtype=np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU).requires_grad_(requires_grad)
-
-
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 0, dtype, requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(shape, 1, dtype, requires_grad)
-
-
-def full(shape: Sequence[int], fill_value: float, dtype: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _filled((tuple(shape),), fill_value, dtype, requires_grad)
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
-
-
-def _random_tensor(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    arr = array.astype(np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU).requires_grad_(requires_grad)
-
-
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1) from minidl's seeded generator."""
-    return _random_tensor(
-        _random.default_generator().random(_shape_args(shape)), dtype, requires_grad
-    )
-
-
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from minidl's seeded generator."""
-    return _random_tensor(
-        _random.default_generator().standard_normal(_shape_args(shape)), dtype, requires_grad
-    )
-
-
-def randint(low: int, high: int, size: Sequence[int], dtype: Any = None) -> Tensor:
-    arr = _random.default_generator().integers(low, high, tuple(size))
-    return Tensor._from_op(arr.astype(np.dtype(dtype or int64)), None, 0, CPU)
-
-
-def rand_like(t: Tensor) -> Tensor:
-    return rand(*t.shape, dtype=t.dtype)
-
-
-def randn_like(t: Tensor) -> Tensor:
-    return randn(*t.shape, dtype=t.dtype)
-
-
-def randperm(n: int) -> Tensor:
-    return Tensor._from_op(_random.default_generator().permutation(n), None, 0, CPU)
-
-
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    arr = np.arange(start, end, step)
-    if dtype is None and arr.dtype == np.float64:
-        dtype = _DEFAULT_FLOAT
-    return Tensor._from_op(arr.astype(dtype) if dtype else arr, None, 0, CPU)
-
-
-def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
-    arr = np.linspace(start, end, steps).astype(np.dtype(dtype or _DEFAULT_FLOAT))
-    return Tensor._from_op(arr, None, 0, CPU)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
-    return Tensor._from_op(np.eye(n, m, dtype=np.dtype(dtype or _DEFAULT_FLOAT)), None, 0, CPU)
-
-
 from minidl import ops  # noqa: E402  (ops build on Tensor; imported once it exists)
+from minidl.ops import creation  # noqa: E402

@@ -1,48 +1,17 @@
 """Activation functions and (log-)softmax.
 
-ReLU, sigmoid, tanh, leaky ReLU and GELU reuse the ops in :mod:`minidl.ops.activation`;
-softmax and log-softmax are defined here over the kernels in ``kernels/cpu/loss.py``.
+They check their input and reuse the ops in :mod:`minidl.ops.activation` (softmax and
+log-softmax run the kernels in ``kernels/cpu/loss.py``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError
 from minidl.functional._checks import float_tensor
-from minidl.kernels.cpu import loss as K
 from minidl.ops import activation as _act
 from minidl.ops._util import normalize_dims
+from minidl.ops.activation import LogSoftmax, Softmax
 from minidl.tensor import Tensor
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.softmax_forward(x, dim)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx: Node, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return K.softmax_backward(grad, out, ctx.dim)
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
-        out = K.log_softmax_forward(x, dim)
-        ctx.save_for_backward(out)
-        ctx.dim = dim
-        return out
-
-    @staticmethod
-    def backward(ctx: Node, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return K.log_softmax_backward(grad, out, ctx.dim)
 
 
 def relu(input: Tensor) -> Tensor:  # noqa: A002

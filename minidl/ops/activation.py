@@ -6,6 +6,7 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.kernels.cpu import activation as K
+from minidl.kernels.cpu import loss as _loss
 
 
 class ReLU(Function):
@@ -70,3 +71,31 @@ class GELU(Function):
     def backward(ctx: Node, grad: np.ndarray):
         (x,) = ctx.saved_tensors
         return K.gelu_backward(grad, x, ctx.approximate), None
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
+        out = _loss.softmax_forward(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return _loss.softmax_backward(grad, out, ctx.dim)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx: Node, x, *, dim):  # noqa: ANN001
+        out = _loss.log_softmax_forward(x, dim)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return _loss.log_softmax_backward(grad, out, ctx.dim)

@@ -259,3 +259,39 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         return grad.astype(ctx.source_dtype)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.cosh(a)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.sinh(a)
+
+
+class Clone(Function):
+    """A copy in new memory; the gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx: Node, a):  # noqa: ANN001
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return grad

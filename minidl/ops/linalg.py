@@ -56,3 +56,80 @@ class MatMul(Function):
             g2 = g2[..., None, :]
         ga, gb = matmul_backward(g2, a2, b2)
         return ga.reshape(a.shape), gb.reshape(b.shape)
+
+
+def parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
+    """Split ``"ij,jk->ik"`` into input subscripts and the output subscript.
+
+    An implicit output (no ``->``) is, as in NumPy and PyTorch, the letters that appear once,
+    in alphabetical order. ``...`` (broadcast batch dims) must lead each subscript it is in.
+    """
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    subs = inputs.split(",")
+    if len(subs) != len(ndims):
+        raise ShapeError(
+            f"einsum: the equation {equation!r} names {len(subs)} operands, got {len(ndims)}"
+        )
+    for s, n in zip(subs, ndims):
+        letters = s.replace("...", "")
+        if ("..." in s and not s.startswith("...")) or (letters and not letters.isalpha()):
+            raise ShapeError(f"einsum: unsupported subscript {s!r} in {equation!r}")
+        if len(letters) != n and not ("..." in s and len(letters) <= n):
+            raise ShapeError(
+                f"einsum: subscript {s!r} has {len(letters)} letters for an operand with {n} dims"
+            )
+    if not arrow:
+        letters = "".join(subs).replace("...", "")
+        once = sorted(c for c in set(letters) if letters.count(c) == 1)
+        output = ("..." if any("..." in s for s in subs) else "") + "".join(once)
+    return subs, output
+
+
+class Einsum(Function):
+    """``einsum(equation, *operands)``: sums of products over named indices.
+
+    The gradient of operand i is itself an einsum: the output gradient times every other
+    operand, summed over the indices operand i does not have. Letters that only operand i
+    has (summed away in forward) come back by broadcasting; batch dims that ``...``
+    stretched are summed back.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, *arrays, equation):  # noqa: ANN001
+        subs, output = parse_einsum(equation, [np.ndim(a) for a in arrays])
+        ctx.save_for_backward(*arrays)
+        ctx.meta = (subs, output)
+        try:
+            return np.einsum(",".join(subs) + "->" + output, *arrays)
+        except ValueError as e:
+            shapes = ", ".join(fmt_shape(np.shape(a)) for a in arrays)
+            raise ShapeError(f"einsum {equation!r} on {shapes}: {e}") from None
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        arrays = ctx.saved_tensors
+        subs, output = ctx.meta
+        grads = []
+        for i, (s, a) in enumerate(zip(subs, arrays)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            letters = s.replace("...", "")
+            if len(set(letters)) != len(letters):
+                raise ShapeError(
+                    f"einsum: no gradient for an operand with a repeated index ({s!r})"
+                )
+            others = [t for j, t in enumerate(subs) if j != i]
+            seen = output + "".join(others)
+            kept = "".join(c for c in letters if c in seen)
+            ellipsis = "..." if "..." in output + "".join(subs) else ""
+            g = np.einsum(",".join([output, *others]) + "->" + ellipsis + kept, grad,
+                          *(t for j, t in enumerate(arrays) if j != i))
+            # letters only this operand has were summed away: back as size-1 axes, broadcast
+            batch = g.shape[: g.ndim - len(kept)]
+            g = np.expand_dims(g, [len(batch) + k for k, c in enumerate(letters) if c not in seen])
+            lead = np.ndim(a) - len(letters)
+            g = np.broadcast_to(g, batch + np.shape(a)[lead:])
+            grads.append(np.ascontiguousarray(sum_to_shape(g, np.shape(a))))
+        return tuple(grads)

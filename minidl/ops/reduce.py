@@ -97,3 +97,58 @@ class AMax(Function):
 
 class AMin(AMax):
     reducer = staticmethod(np.min)
+
+
+class CumSum(Function):
+    """Running sum along ``dim``; each input adds to every later output, so the gradient is
+    the running sum of the output gradients taken from the end backwards."""
+
+    @staticmethod
+    def forward(ctx: Node, a, dim):  # noqa: ANN001
+        ctx.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        flipped = np.flip(grad, axis=ctx.dim)
+        return np.flip(np.cumsum(flipped, axis=ctx.dim), axis=ctx.dim), None
+
+
+class Norm(Function):
+    """‖a‖_p = (Σ |a|^p)^(1/p) over dims; p = inf is the largest |a|.
+
+    d‖a‖_p/da = sign(a) |a|^(p−1) / ‖a‖_p^(p−1); for p = 2 that is a / ‖a‖, taken as 0 where
+    the norm is 0 (as in PyTorch). For p = inf the gradient is shared by the tied maxima.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, a, p, dims, keepdim):  # noqa: ANN001
+        absolute = np.abs(a)
+        if p == np.inf:
+            out = np.max(absolute, axis=dims, keepdims=True)
+        elif p == 1:
+            out = np.sum(absolute, axis=dims, keepdims=True)
+        elif p == 2:
+            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
+        else:
+            out = np.sum(absolute**p, axis=dims, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(a, out)
+        ctx.meta = (p, dims, keepdim)
+        return (out if keepdim else np.squeeze(out, axis=dims)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        p, dims, keepdim = ctx.meta
+        g = _expand_back(grad, a.shape, dims, keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == np.inf:
+                hit = np.abs(a) == out
+                local = np.sign(a) * hit / hit.sum(axis=dims, keepdims=True)
+            elif p == 1:
+                local = np.sign(a)
+            elif p == 2:
+                local = np.where(out == 0, 0, a / out)
+            else:
+                local = np.where(out == 0, 0, np.sign(a) * np.abs(a) ** (p - 1) / out ** (p - 1))
+        return (g * local).astype(grad.dtype, copy=False), None, None, None

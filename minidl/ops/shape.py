@@ -131,3 +131,44 @@ class Stack(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         return tuple(np.moveaxis(grad, ctx.dim, 0))
+
+
+class Repeat(Function):
+    """Tile ``a`` ``reps[d]`` times along each dim (``reps`` may add leading dims).
+
+    Backward views the gradient as (r₀, n₀, r₁, n₁, …) and sums over the r axes.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, a, reps):  # noqa: ANN001
+        if len(reps) < a.ndim:
+            raise ShapeError(
+                f"repeat: give at least one count per dim of {fmt_shape(a.shape)}, got {reps}"
+            )
+        shape = (1,) * (len(reps) - a.ndim) + a.shape
+        ctx.meta = (a.shape, shape, reps)
+        return np.tile(a.reshape(shape), reps)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        in_shape, shape, reps = ctx.meta
+        split = [n for pair in zip(reps, shape) for n in pair]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(in_shape), None
+
+
+class Triangle(Function):
+    """``tril`` (``upper=False``) or ``triu`` of the last two dims, diagonal offset ``k``."""
+
+    @staticmethod
+    def forward(ctx: Node, a, k, upper):  # noqa: ANN001
+        if a.ndim < 2:
+            name = "triu" if upper else "tril"
+            raise ShapeError(f"{name}: expected at least 2 dims, got {fmt_shape(a.shape)}")
+        ctx.meta = (k, upper)
+        return np.triu(a, k) if upper else np.tril(a, k)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        k, upper = ctx.meta
+        return (np.triu(grad, k) if upper else np.tril(grad, k)), None, None

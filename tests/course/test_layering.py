@@ -14,12 +14,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "minidl"
 
 LAYERS = {
-    "errors": 0, "device": 0, "random": 0, "frontend": 0,
+    "errors": 0, "device": 0, "random": 0, "frontend": 0, "cuda": 0,
     "kernels": 1,
     "autograd": 2, "tensor": 2, "ops": 2,
     "functional": 3,
     "nn": 4, "serialization": 4,
-    "optim": 5, "data": 5, "train": 5, "zoo": 5,
+    "optim": 5, "data": 5, "train": 5, "utils": 5, "zoo": 5,
     "course": 6, "grading": 6, "viz": 6, "widgets": 6, "grade": 6,
 }
 
