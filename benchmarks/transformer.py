@@ -32,3 +32,33 @@ def gpt_module(framework: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up
     exec(compile(source, str(GPT_FILE), "exec"), module.__dict__)
     return module
+
+
+def loss_curves(config: dict, xs, ys, learning_rate: float = 1e-3,  # noqa: ANN001
+                weight_decay: float = 0.1) -> tuple[list[float], list[float]]:
+    """Train minidl's and PyTorch's GPT (the same file) from the same initial weights on the
+    same batches ``xs``/``ys`` (steps, B, T) with AdamW; returns both loss curves."""
+    import numpy as np
+    import torch
+
+    import minidl
+
+    curves = []
+    minidl.manual_seed(0)
+    mgpt = gpt_module("minidl")
+    ours = mgpt.GPT(mgpt.GPTConfig(**config))
+    tgpt = gpt_module("torch")
+    theirs = tgpt.GPT(tgpt.GPTConfig(**config))
+    theirs.load_state_dict({k: torch.from_numpy(np.array(v.data))
+                            for k, v in ours.state_dict().items()})
+    for lib, model in ((minidl, ours), (torch, theirs)):
+        opt = model.configure_optimizers(weight_decay, learning_rate, (0.9, 0.99))
+        losses = []
+        for x, y in zip(xs, ys, strict=True):
+            _, loss = model(lib.tensor(x), lib.tensor(y))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        curves.append(losses)
+    return curves[0], curves[1]
