@@ -68,3 +68,7 @@ from minidl.data.text import CharVocab, python_function_names, zen_of_python  # 
 __all__ += ["CharVocab", "adding_problem", "delayed_recall", "noisy_signal",
             "python_function_names", "sequences", "sliding_windows", "synthetic_reviews", "text",
             "zen_of_python"]
+
+from minidl.data.text import python_docs  # noqa: E402
+
+__all__ += ["python_docs"]

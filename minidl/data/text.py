@@ -6,6 +6,9 @@ Both sources ship with every Python installation, so they work offline, always:
   library's own source files (``def make_archive(`` → ``"make_archive"``), a list of about
   2,500 short words, sorted. A character model learns to invent new, plausible ones, the
   way a names list is used to invent names.
+* :func:`python_docs`: the English prose of Python's reference documentation (the "help
+  topics" that ``help('assert')`` shows, shipped as ``pydoc_data.topics``), about 460,000
+  characters: chapter 6's text.
 * :func:`zen_of_python`: Tim Peters' *Zen of Python*, the text ``import this`` prints (the
   module stores it ROT13-encoded; it is read from the module's source without importing it,
   so nothing is printed).
@@ -76,6 +79,18 @@ def zen_of_python() -> str:
                 and any(isinstance(t, ast.Name) and t.id == "s" for t in node.targets)):
             return codecs.decode(node.value.value, "rot13").strip() + "\n"
     raise ValueError(f"zen_of_python: no string `s` in {spec.origin}")
+
+
+def python_docs() -> str:
+    """The help topics of Python's documentation (``pydoc_data.topics``) as one text.
+
+    The topics are joined in the order of their names, separated by a blank line. The text
+    is English prose with code examples, about 460,000 characters (CPython 3.11); it is
+    part of every Python installation, so it needs no download.
+    """
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[name].strip() for name in sorted(topics)) + "\n"
 
 
 class CharVocab:

@@ -39,3 +39,8 @@ __all__ = [
     "sigmoid", "softmax", "tanh",
 ]
 __all__ += ["conv_transpose2d", "interpolate"]
+
+from minidl.functional.attention import scaled_dot_product_attention  # noqa: E402
+from minidl.functional.layernorm import layer_norm  # noqa: E402
+
+__all__ += ["layer_norm", "scaled_dot_product_attention"]

@@ -32,3 +32,9 @@ __all__ = [
     "Sigmoid", "Softmax", "StateDictError", "Tanh", "Unflatten", "functional", "init", "utils",
 ]
 __all__ += ["ConvTranspose2d", "Upsample"]
+
+from minidl.nn.attention import MultiheadAttention  # noqa: E402
+from minidl.nn.layernorm import LayerNorm  # noqa: E402
+from minidl.nn.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += ["LayerNorm", "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer"]

@@ -75,3 +75,16 @@ def test_memory_table_measures_both_frameworks_in_their_own_processes():
     peaks = [float(v) for v in row.split(" | ")[1:3]]
     assert all(p > 50 for p in peaks), row  # an interpreter with NumPy alone holds > 50 MiB
     assert re.search(rf"\| {NUMBER}× \|", row), row
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="the transformer suite compares with torch")
+def test_transformer_suite_prints_both_cases_and_the_curve_check():
+    from benchmarks import transformer
+
+    table = transformer.main(["--threads", "1", "--repeats", "1", "--warmup", "1",
+                              "--curve-steps", "4"])
+    for case in ("GPT training step", "MultiheadAttention(128, 4)"):
+        row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
+        assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| (yes|no) \|", row), row
+    assert re.search(r"largest gap over the last 10 % of steps \d+\.\d+ % \((within|OVER) 1 %\)",
+                     table)

@@ -19,7 +19,7 @@ LAYERS = {
     "autograd": 2, "tensor": 2, "ops": 2,
     "functional": 3,
     "nn": 4, "serialization": 4,
-    "optim": 5, "data": 5, "train": 5, "utils": 5,
+    "optim": 5, "data": 5, "train": 5, "utils": 5, "zoo": 5,
     "profiler": 5,
     "course": 6, "grading": 6, "viz": 6, "widgets": 6, "grade": 6,
 }

@@ -68,6 +68,13 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+def erf(x):  # pragma: no cover - compiled
+    """The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt, elementwise (a NumPy ufunc);
+    the standard normal CDF is Φ(x) = ½ (1 + erf(x / √2))."""
+    return math.erf(x)
+
+
+@numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
 def _gelu_exact(x):  # pragma: no cover - compiled
     return 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0)))
 
@@ -79,6 +86,7 @@ def _gelu_exact_grad(x):  # pragma: no cover - compiled
     return cdf + x * pdf
 
 
+@slot
 def gelu_forward(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """GELU(x) = x·Φ(x) (exact, with erf) or its tanh approximation."""
     if approximate == "tanh":

@@ -1,0 +1,148 @@
+"""A tiny BERT: a bidirectional Transformer encoder pre-trained by masked-language modelling
+(MLM) on unlabelled reviews, then fine-tuned to classify chapter 4's labelled reviews.
+
+Tokens are the words of :func:`minidl.data.synthetic_reviews` (id 0 is padding) plus two
+special tokens, [CLS] (prepended: its output vector classifies the review) and [MASK]::
+
+    embeddings: token + learned position → nn.TransformerEncoder (pre-norm, GELU) → LayerNorm
+    MLM head: Linear(d, V) at every position      classifier: Linear(d, 2) at [CLS]
+
+The unlabelled corpus (:func:`mood_reviews`) is written the way real reviews are: each one
+has a mood, and its opinion words mostly agree with it ("great acting and a clever plot").
+Masked-word prediction then has something to learn: which words stand in for each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import minidl
+from minidl import nn
+from minidl.data.sequences import FILLER, NEGATIVE, NEGATOR, POSITIVE
+
+VOCAB = ("<pad>", NEGATOR, *POSITIVE, *NEGATIVE, *FILLER, "[CLS]", "[MASK]")
+PAD, CLS, MASK = 0, len(VOCAB) - 2, len(VOCAB) - 1
+IGNORE_INDEX = -100
+
+
+def mood_reviews(n_samples: int, length: int = 20, p_agree: float = 0.85,
+                 p_negate: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Unlabelled reviews as token ids (n_samples, length), padded with 0: filler words with
+    1–3 opinion words that agree with the review's random mood with probability
+    ``p_agree``, a few of them negated (then from the other list: "not boring")."""
+    rng = np.random.default_rng(seed)
+    ids = {w: i for i, w in enumerate(VOCAB)}
+    out = np.zeros((n_samples, length), dtype=np.int64)
+    for row in range(n_samples):
+        n_words = int(rng.integers(8, length + 1))
+        words = [FILLER[k] for k in rng.integers(0, len(FILLER), n_words)]
+        mood = rng.random() < 0.5
+        for pos in sorted(rng.choice(n_words - 1, int(rng.integers(1, 4)), replace=False)):
+            positive = mood if rng.random() < p_agree else not mood
+            negate = rng.random() < p_negate
+            pool = POSITIVE if positive != negate else NEGATIVE
+            words[pos + 1] = pool[int(rng.integers(len(pool)))]
+            if negate:
+                words[pos] = NEGATOR
+        out[row, :n_words] = [ids[w] for w in words]
+    return out
+
+
+def with_cls(tokens: np.ndarray) -> np.ndarray:
+    """Prepend the [CLS] token to every row: (N, L) → (N, L + 1)."""
+    return np.concatenate([np.full((len(tokens), 1), CLS, tokens.dtype), tokens], axis=1)
+
+
+def mlm_mask(tokens: np.ndarray, mask_id: int, vocab_size: int, rng: np.random.Generator,
+             mask_prob: float = 0.15, special_ids: tuple[int, ...] = ()
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """BERT's corruption (exercise 6.12 derives it): choose ``mask_prob`` of the non-special
+    tokens; 80 % of them become [MASK], 10 % a random id, 10 % stay. Returns (inputs,
+    labels) with labels −100 where nothing is to be predicted."""
+    u, r = rng.random(tokens.shape), rng.random(tokens.shape)
+    random_ids = rng.integers(0, vocab_size, tokens.shape)
+    chosen = (u < mask_prob) & ~np.isin(tokens, special_ids)
+    inputs = np.where(chosen & (r < 0.8), mask_id, tokens)
+    inputs = np.where(chosen & (r >= 0.8) & (r < 0.9), random_ids, inputs)
+    return inputs.astype(np.int64), np.where(chosen, tokens, IGNORE_INDEX).astype(np.int64)
+
+
+class TinyBERT(nn.Module):
+    """Token + position embeddings, a pre-norm GELU ``nn.TransformerEncoder``, a final
+    LayerNorm; ``mlm_head`` predicts every token, ``classifier`` reads [CLS] (position 0).
+
+    forward(tokens (N, L) int) → hidden states (N, L, d); padding (id 0) is masked out of
+    attention with a key padding mask.
+    """
+
+    def __init__(self, vocab_size: int = len(VOCAB), d_model: int = 64, nhead: int = 4,
+                 num_layers: int = 2, max_len: int = 32, dropout: float = 0.1,
+                 num_classes: int = 2) -> None:
+        super().__init__()
+        self.tok = nn.Embedding(vocab_size, d_model)
+        self.pos = nn.Embedding(max_len, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, 4 * d_model, dropout,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers)
+        self.norm = nn.LayerNorm(d_model)
+        self.mlm_head = nn.Linear(d_model, vocab_size)
+        self.classifier = nn.Linear(d_model, num_classes)
+        for emb in (self.tok, self.pos):
+            nn.init.normal_(emb.weight, std=0.02)
+
+    def forward(self, tokens):  # noqa: ANN001, ANN201
+        length = tokens.shape[1]
+        x = self.tok(tokens) + self.pos(minidl.arange(length))
+        x = self.encoder(x, src_key_padding_mask=tokens == PAD)
+        return self.norm(x)
+
+    def mlm_loss(self, inputs, labels):  # noqa: ANN001, ANN201
+        logits = self.mlm_head(self(inputs))
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                           labels.reshape(-1), ignore_index=IGNORE_INDEX)
+
+    def classify(self, tokens):  # noqa: ANN001, ANN201
+        return self.classifier(self(tokens)[:, 0])
+
+
+def pretrain(model: TinyBERT, corpus: np.ndarray, steps: int, batch_size: int = 64,
+             lr: float = 2e-3, seed: int = 0) -> list[float]:
+    """MLM pre-training on ``corpus`` (N, L) (with [CLS] prepended): AdamW, random batches."""
+    rng = np.random.default_rng(seed)
+    opt = minidl.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        batch = with_cls(corpus[rng.integers(0, len(corpus), batch_size)])
+        inputs, labels = mlm_mask(batch, MASK, len(VOCAB), rng, special_ids=(PAD, CLS))
+        loss = model.mlm_loss(minidl.tensor(inputs), minidl.tensor(labels))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def fine_tune(model: TinyBERT, tokens: np.ndarray, labels: np.ndarray, epochs: int,
+              batch_size: int = 16, lr: float = 1e-3, seed: int = 0) -> None:
+    """Train the whole model (encoder and classifier) on the labelled reviews."""
+    rng = np.random.default_rng(seed)
+    opt = minidl.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    model.train()
+    x_all = with_cls(tokens)
+    for _ in range(epochs):
+        order = rng.permutation(len(tokens))
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            logits = model.classify(minidl.tensor(x_all[rows]))
+            loss = nn.functional.cross_entropy(logits, minidl.tensor(labels[rows]))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+
+def accuracy(model: TinyBERT, tokens: np.ndarray, labels: np.ndarray) -> float:
+    model.eval()
+    with minidl.no_grad():
+        pred = model.classify(minidl.tensor(with_cls(tokens))).data.argmax(-1)
+    return float((pred == labels).mean())
