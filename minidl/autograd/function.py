@@ -21,6 +21,7 @@ reads. ``loss.backward()`` walks the nodes in reverse topological order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -164,4 +165,21 @@ class Function:
         wrapped = tuple(
             Tensor._from_op(o, ctx if record else None, i, dev) for i, o in enumerate(outputs)
         )
+        if _trace_hook is not None:
+            _trace_hook(cls, args, kwargs, wrapped)
         return wrapped if isinstance(out, tuple) else wrapped[0]
+
+
+# -- the tracing hook (minidl.jit) ------------------------------------------------------
+# While minidl.jit.trace records one run of a function, it installs a callable here that
+# sees every op: hook(function_class, args, kwargs, output_tensors). None otherwise.
+_trace_hook: Callable[[type[Function], tuple, dict, tuple], None] | None = None
+
+
+def set_trace_hook(
+    hook: Callable[[type[Function], tuple, dict, tuple], None] | None,
+) -> Callable[[type[Function], tuple, dict, tuple], None] | None:
+    """Install ``hook`` (or None) as the op recorder; returns the one it replaces."""
+    global _trace_hook
+    previous, _trace_hook = _trace_hook, hook
+    return previous
