@@ -58,8 +58,8 @@ class Graph:
 
     ``constants`` maps value ids to the tensors captured by reference (a model's parameters:
     a later optimizer step is seen by the graph). ``names`` gives values readable names for
-    printing; ``meta`` their (shape, dtype) at trace time. ``single_output``: the traced
-    function returned one tensor rather than a tuple.
+    printing; ``meta`` their (shape, dtype) at trace time. ``structure`` is how the traced
+    function returned ``outputs``: an index into them, or a (nested) tuple of indices.
     """
 
     inputs: list[int]
@@ -68,14 +68,14 @@ class Graph:
     outputs: list[int]
     names: dict[int, str] = field(default_factory=dict)
     meta: dict[int, tuple[tuple[int, ...], np.dtype]] = field(default_factory=dict)
-    single_output: bool = True
+    structure: Any = 0
 
     def replace_ops(self, ops: list[Op]) -> Graph:
         """A copy of this graph with another op list (what a pass returns)."""
         used = {v for op in ops for v in op.inputs} | set(self.outputs)
         return Graph(list(self.inputs), {k: t for k, t in self.constants.items() if k in used},
                      ops, list(self.outputs), dict(self.names), dict(self.meta),
-                     self.single_output)
+                     self.structure)
 
     def check_inputs(self, tensors: tuple[Any, ...]) -> None:
         """Raise unless ``tensors`` match the example inputs' count, shapes and dtypes."""
@@ -105,8 +105,7 @@ class Graph:
             args = [env[a.id] if isinstance(a, Value) else a for a in op.args]
             out = op.function.apply(*args, **op.kwargs)
             env.update(zip(op.outputs, out if isinstance(out, tuple) else (out,)))
-        results = tuple(env[v] for v in self.outputs)
-        return results[0] if self.single_output else results
+        return _rebuild(self.structure, [env[v] for v in self.outputs])
 
     # -- printing ------------------------------------------------------------------------
     def _type(self, vid: int) -> str:
@@ -130,6 +129,12 @@ class Graph:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _rebuild(structure: Any, results: list[Tensor]) -> Any:
+    if isinstance(structure, tuple):
+        return tuple(_rebuild(s, results) for s in structure)
+    return results[structure]
 
 
 def _short(obj: Any) -> str:

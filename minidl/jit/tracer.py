@@ -152,6 +152,17 @@ class TracedFunction:
         return f"TracedFunction({self.__name__}, {len(self.graph.ops)} ops)\n{self.graph}"
 
 
+def _flatten(out: Any, into: list[Tensor]) -> Any:
+    """Collect the Tensors of a (nested) tuple into ``into``; return the nesting as indices."""
+    if isinstance(out, tuple):
+        return tuple(_flatten(o, into) for o in out)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"trace: the function must return Tensors (in nested tuples), got "
+                        f"{type(out).__name__}")
+    into.append(out)
+    return len(into) - 1
+
+
 def _input_names(fn: Callable[..., Any], count: int) -> list[str]:
     code = getattr(getattr(fn, "forward", fn), "__code__", None)
     names = list(code.co_varnames[:code.co_argcount]) if code else []
@@ -195,12 +206,10 @@ def trace(fn: Callable[..., Any] | Module, example_inputs: Tensor | tuple[Tensor
             out = fn(*inputs)
     finally:
         set_trace_hook(previous)
-    outputs = out if isinstance(out, tuple) else (out,)
-    if not all(isinstance(t, Tensor) for t in outputs):
-        raise TypeError("trace: the function must return a Tensor or a tuple of Tensors")
     graph = recorder.graph
+    outputs: list[Tensor] = []
+    graph.structure = _flatten(out, outputs)
     graph.outputs = [recorder.value(t).id for t in outputs]
-    graph.single_output = not isinstance(out, tuple)
     optimised = fuse_elementwise(eliminate_dead_nodes(graph)) if optimize else graph
     name = getattr(fn, "__name__", type(fn).__name__)
     return TracedFunction(graph, optimised, name)
