@@ -99,9 +99,16 @@ def occlusion(model: Model, x: np.ndarray, target: np.ndarray, patch: int = 4,
     return (drop / np.maximum(count, 1)).astype(np.float32)
 
 
+def _ranks(a: Any) -> np.ndarray:
+    """Ranks 0 … n−1 of the flattened values; tied values share their average rank."""
+    flat = np.ravel(a)
+    ranks = np.empty(flat.size)
+    ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size)
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    return (np.bincount(inverse, weights=ranks) / counts)[inverse]
+
+
 def rank_correlation(a: Any, b: Any) -> float:
     """Spearman's rank correlation of two maps (flattened): the Pearson correlation of their
-    ranks (ties ranked in order of appearance). 1: same ordering of pixels, 0: unrelated."""
-    ra = np.argsort(np.argsort(np.ravel(a), kind="stable"), kind="stable").astype(np.float64)
-    rb = np.argsort(np.argsort(np.ravel(b), kind="stable"), kind="stable").astype(np.float64)
-    return float(np.corrcoef(ra, rb)[0, 1])
+    ranks. 1: the same ordering of pixels, 0: unrelated orderings."""
+    return float(np.corrcoef(_ranks(a), _ranks(b))[0, 1])

@@ -33,3 +33,12 @@ def test_rnn_suite_prints_both_cases():
     for case in ("LSTM(64, 128) step", "char model epoch"):
         row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
         assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| (yes|no) \|", row), row
+
+
+def test_jit_suite_prints_every_case():
+    from benchmarks import jit
+
+    table = jit.main(["--repeats", "2"])
+    for case in ("GELU chain", "MLP 784-512-10", "LeNet-5"):
+        row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
+        assert re.search(rf"\| {NUMBER} \| {NUMBER} \| {NUMBER}× \|", row), row

@@ -75,3 +75,5 @@ def test_rank_correlation_of_equal_reversed_and_monotone_maps():
     assert interpret.rank_correlation(a, a) == pytest.approx(1.0)
     assert interpret.rank_correlation(a, -a) == pytest.approx(-1.0)
     assert interpret.rank_correlation(a, np.exp(a)) == pytest.approx(1.0)
+    # ties share their average rank: ranks (0.5, 0.5, 2) and (0, 1, 2) → r = √3/2
+    assert interpret.rank_correlation([1, 1, 5], [1, 2, 3]) == pytest.approx(np.sqrt(3) / 2)
