@@ -21,6 +21,7 @@ reads. ``loss.backward()`` walks the nodes in reverse topological order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -197,6 +198,8 @@ class Function:
             wrapped[0]._share_version(args[0])
         if record and ctx._saved:
             ctx._saved_versions = _saved_versions(ctx._saved, tensors, wrapped)
+        if _trace_hook is not None:
+            _trace_hook(cls, args, kwargs, wrapped)
         return wrapped if isinstance(out, tuple) else wrapped[0]
 
 
@@ -211,3 +214,18 @@ def _saved_versions(saved: tuple[Any, ...], inputs: list[Tensor], outputs: tuple
                 found.append((t._version_counter, t._version_counter[0], array.shape))
                 break
     return tuple(found)
+
+
+# -- the tracing hook (minidl.jit) ------------------------------------------------------
+# While minidl.jit.trace records one run of a function, it installs a callable here that
+# sees every op: hook(function_class, args, kwargs, output_tensors). None otherwise.
+_trace_hook: Callable[[type[Function], tuple, dict, tuple], None] | None = None
+
+
+def set_trace_hook(
+    hook: Callable[[type[Function], tuple, dict, tuple], None] | None,
+) -> Callable[[type[Function], tuple, dict, tuple], None] | None:
+    """Install ``hook`` (or None) as the op recorder; returns the one it replaces."""
+    global _trace_hook
+    previous, _trace_hook = _trace_hook, hook
+    return previous

@@ -88,3 +88,12 @@ def test_transformer_suite_prints_both_cases_and_the_curve_check():
         assert re.search(rf"\| 1 \| {NUMBER} \| {NUMBER} \| {NUMBER}× \| (yes|no) \|", row), row
     assert re.search(r"largest gap over the last 10 % of steps \d+\.\d+ % \((within|OVER) 1 %\)",
                      table)
+
+
+def test_jit_suite_prints_every_case():
+    from benchmarks import jit
+
+    table = jit.main(["--repeats", "2"])
+    for case in ("GELU chain", "MLP 784-512-10", "LeNet-5"):
+        row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
+        assert re.search(rf"\| {NUMBER} \| {NUMBER} \| {NUMBER}× \|", row), row

@@ -20,7 +20,7 @@ LAYERS = {
     "functional": 3,
     "nn": 4, "serialization": 4,
     "optim": 5, "data": 5, "train": 5, "utils": 5, "zoo": 5,
-    "profiler": 5,
+    "profiler": 5, "jit": 5, "interpret": 5,
     "course": 6, "grading": 6, "viz": 6, "widgets": 6, "grade": 6,
 }
 
