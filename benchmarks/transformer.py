@@ -73,7 +73,7 @@ def loss_curves(config: dict, xs, ys, learning_rate: float = 1e-3,  # noqa: ANN0
     ours = mgpt.GPT(mgpt.GPTConfig(**config))
     tgpt = gpt_module("torch")
     theirs = tgpt.GPT(tgpt.GPTConfig(**config))
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.data))
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
                             for k, v in ours.state_dict().items()})
     for lib, model in ((minidl, ours), (torch, theirs)):
         opt = model.configure_optimizers(weight_decay, learning_rate, (0.9, 0.99))
@@ -144,7 +144,7 @@ def measure(threads: int, torch, warmup: int, repeats: int) -> list[tuple[str, f
                              lambda lib, mod, st: mha_case(lib, x, st))):
             minidl.manual_seed(0)
             ours, our_fn = build(minidl, gpt_module("minidl"), None)
-            state = {k: np.array(v.data) for k, v in ours.state_dict().items()}
+            state = {k: v.numpy().copy() for k, v in ours.state_dict().items()}
             _, their_fn = build(torch, gpt_module("torch"), state)
             rows.append((name, median_time(our_fn, repeats, warmup),
                          median_time(their_fn, repeats, warmup)))

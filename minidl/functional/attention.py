@@ -83,7 +83,7 @@ def merge_heads(x: Tensor) -> Tensor:
 def additive_mask(fn: str, mask: Any, dtype: np.dtype, masked_value: bool = False) -> np.ndarray:
     """A bool or float mask as an additive float array: bool entries equal to
     ``masked_value`` become −∞ (the rest 0); float masks are used as they are."""
-    arr = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    arr = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if arr.dtype == np.bool_:
         return np.where(arr == masked_value, -np.inf, 0).astype(dtype)
     if arr.dtype.kind != "f":

@@ -262,6 +262,8 @@ class LearnerProcess:
                 LOG.exercise, f"a call of {name}", f"your function modified its input {names} "
                 "in place", f"{name} is a kernel: it returns new arrays and leaves its inputs "
                 "as they were (compute a new array instead of assigning into an input)")
+        for index, flag in reply.get("requires_grad", ()):
+            memo[index].requires_grad_(flag)
         for index, state in reply["rngs"]:
             memo[index].bit_generator.state = state
         if reply["ok"]:

@@ -31,6 +31,7 @@ from minidl.grading.diagnose import (
     learner_frame,
     numba_summary,
 )
+from minidl.tensor import Tensor
 
 _CURRENT_MEMO: dict[int, Any] = {}
 MAX_OUTPUT = 20_000  # characters of printed output sent back per call
@@ -125,6 +126,8 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
     arrays = {i: (a, a.copy()) for i, a in memo.items() if type(a) is np.ndarray}
     rngs = {i: (g, g.bit_generator.state) for i, g in memo.items()
             if isinstance(g, np.random.Generator)}
+    # requires_grad flags (freezing a backbone is an exercise): a bool is no array
+    flags = {i: (t, t.requires_grad) for i, t in memo.items() if isinstance(t, Tensor)}
     name = request["name"]
     reply: dict[str, Any] = {"ok": True}
     bound: dict[str, Any] = {}
@@ -148,8 +151,10 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
     reply["mutated"] = [
         # a copy: the array itself would go back by its number, as the grader's own array
         (i, names.get(id(a), "an array inside the arguments"), a.copy()) for i, (a, before) in
-        arrays.items() if a.shape != before.shape or not np.array_equal(a, before,
-                                                                          equal_nan=True)]
+        arrays.items() if a.shape != before.shape or not np.array_equal(
+            a, before, equal_nan=a.dtype.kind in "fc")]  # NaN only exists in float arrays
+    reply["requires_grad"] = [(i, t.requires_grad) for i, (t, before) in flags.items()
+                              if t.requires_grad != before]
     reply["rngs"] = [(i, g.bit_generator.state) for i, (g, state) in rngs.items()
                      if g.bit_generator.state != state]
     reply["output"] = output.take()
@@ -157,7 +162,7 @@ def _call(module: Any, root: Path, request: dict[str, Any], args_data: bytes,
         return wire.dump_reply(reply, memo)
     except Exception as err:  # noqa: BLE001 - e.g. a result that pickle cannot write
         return wire.dump_reply({"ok": False, "output": reply["output"], "mutated": [],
-                                "rngs": [], "error": {
+                                "rngs": [], "requires_grad": [], "error": {
             **_error(err, root, ""), "type": "ResultNotSent",
             "message": f"your function's result could not be sent back "
                        f"({type(err).__name__}: {err})"}}, {})

@@ -189,4 +189,4 @@ class MultiheadAttention(Module):
 
 
 def _array(t: Any) -> np.ndarray:
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
+    return t._data if isinstance(t, Tensor) else np.asarray(t)

@@ -20,7 +20,7 @@ META = "meta."
 
 def save_weights(model: nn.Module, path: str | Path, **meta: float) -> Path:
     """Write ``model``'s state_dict (float16) and ``meta`` numbers to ``path`` (.npz)."""
-    arrays = {k: np.asarray(v.data, dtype=np.float16) for k, v in model.state_dict().items()}
+    arrays = {k: v.numpy().astype(np.float16) for k, v in model.state_dict().items()}
     arrays.update({META + k: np.asarray(v, dtype=np.float64) for k, v in meta.items()})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

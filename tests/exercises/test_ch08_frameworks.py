@@ -144,7 +144,7 @@ def test_frozen_backbone_trains_only_the_head(impl):
     assert_true(flags == [False, False, True, True], exercise="8.2", case="mode 'frozen'",
                 problem=f"requires_grad of conv weight, conv bias, head weight, head bias: "
                         f"expected [False, False, True, True], got {flags}", hint=HINTS["8.2"])
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.detach().numpy().copy() for p in model.parameters()]
     opt = minidl.optim.SGD(groups, lr=0.5)
     (model(minidl.randn(4, 1, 6, 6)) ** 2).sum().backward()
     opt.step()
@@ -233,7 +233,7 @@ def test_saliency_of_a_linear_model_is_its_largest_weight_per_pixel(impl):
 @pytest.mark.exercise("8.4")
 def test_saliency_matches_minidl_and_leaves_the_model_alone(impl):
     model = small_cnn()
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.detach().numpy().copy() for p in model.parameters()]
     got = impl.saliency(model, X, T)
     assert_close(got, interpret.saliency(small_cnn(), X, T), exercise="8.4",
                  case="a small CNN (conv, tanh, max-pool, linear)", hint=HINTS["8.4"],

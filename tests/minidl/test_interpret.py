@@ -60,7 +60,7 @@ def test_bad_shapes_name_the_method():
 
 def test_randomized_copy_redraws_the_last_layers_and_leaves_the_model_alone():
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.detach().numpy().copy() for p in model.parameters()]
     top = interpret.randomized_copy(model, layers=1)
     everything = interpret.randomized_copy(model)
     for p, b in zip(model.parameters(), before):
