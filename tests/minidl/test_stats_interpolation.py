@@ -37,7 +37,9 @@ def test_slerp_keeps_the_norm_and_spaces_the_angle_evenly():
     np.testing.assert_allclose(path[[0, -1]], [z0, z1], atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(z0), rtol=1e-12)
     angles = np.arccos(np.clip(path @ z0 / np.linalg.norm(z0) ** 2, -1, 1))
-    np.testing.assert_allclose(np.diff(angles), angles[-1] / 5, rtol=1e-9)
+    # arccos near 1 magnifies rounding (1e-16 in the cosine is ~1e-8 in the angle): even
+    # spacing to 1e-6, where a linear path would be off by percents
+    np.testing.assert_allclose(np.diff(angles), angles[-1] / 5, rtol=1e-6)
 
 
 def test_slerp_batches_and_parallel_codes():
