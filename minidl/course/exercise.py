@@ -84,7 +84,7 @@ def is_stub(fn: Callable[..., Any]) -> bool:
     function that still holds it (even in a branch) is not finished.
     """
     info: Exercise | None = getattr(fn, "__exercise__", None)
-    code = getattr(fn, "__code__", None)
+    code = getattr(getattr(fn, "py_func", fn), "__code__", None)  # Numba: its Python code
     if info is None or code is None:
         return False
     return info.stub_message in code.co_consts

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from minidl.course.root import load_chapter
+from minidl.course.gpu import imports_cuda, simulate_unless_gpu
+from minidl.course.root import check_impl, load_chapter, resolve_chapter
 from minidl.grading import wire
 from minidl.grading.diagnose import (
     describe_call,
@@ -192,6 +193,14 @@ def _describe_function(module: Any, name: str) -> dict[str, Any]:
             "co_names": tuple(code.co_names) if code else ()}
 
 
+def _prepare_cuda(root: Path, impl: str, chapter: str) -> None:
+    """A chapter that writes CUDA kernels runs them on the simulator when there is no GPU
+    (chosen before its module imports numba.cuda; other chapters keep numba's default)."""
+    path = root / check_impl(impl) / f"{resolve_chapter(chapter, impl, root)}.py"
+    if imports_cuda(path.read_text(encoding="utf-8")):
+        simulate_unless_gpu()
+
+
 def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
           import_seconds: float) -> None:
     """The process's main loop: import the chapter, then answer calls until told to stop."""
@@ -202,6 +211,7 @@ def serve(conn: wire.Channel, root: str, impl: str, chapter: str, workdir: str,
     course = Path(root)
     _alarm(import_seconds)
     try:
+        _prepare_cuda(course, impl, chapter)
         module = load_chapter(chapter, impl, root=course, reload=False)
         _alarm(0)
     except BaseException as err:  # noqa: BLE001 - reported, then the process ends
