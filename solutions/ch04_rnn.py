@@ -73,12 +73,10 @@ def rnn_cell_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The gradients of one RNN step (exercise 4.1), given dL/dh'.
 
-    Write a = dL/dh' ⊙ act'(pre) for the gradient at the pre-activation; through the output
-    h' = act(pre) the derivative is tanh'(pre) = 1 − h'² and relu'(pre) = [h' > 0]. Then
-
-        dL/dx = a W_ih          (N, I)        dL/dW_ih = aᵀ x      (H, I)
-        dL/dh = a W_hh          (N, H)        dL/dW_hh = aᵀ h      (H, H)
-        dL/db_ih = dL/db_hh = Σ_n a_n   (H,)  (the bias is added to every row)
+    Derive them from h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (section "Backpropagation
+    through time"): first the gradient at the pre-activation, through act (written with
+    the output h', which forward computed), then back through the two matrix products and
+    the two biases, as for a linear layer (exercise 2.4).
 
     Args:
         grad_h_new: dL/dh', shape (N, H).
@@ -88,8 +86,8 @@ def rnn_cell_backward(
         nonlinearity: "tanh" or "relu".
 
     Returns:
-        ``(grad_x, grad_h, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)`` with the shapes
-        above, dtype of grad_h_new.
+        ``(grad_x, grad_h, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``: shapes (N, I),
+        (N, H), (H, I), (H, H), (H,), (H,), dtype of grad_h_new.
 
     Hint: the dL/dh you return is what flows into the previous time step: in BPTT it is
     added to that step's own dL/dh'.
@@ -163,19 +161,12 @@ def lstm_cell_backward(
 ) -> tuple[np.ndarray, ...]:
     """The gradients of one LSTM step (exercise 4.3), given dL/dh' and dL/dc'.
 
-    c' reaches the loss twice: directly (dL/dc', from the next step) and through
-    h' = o ⊙ tanh(c'). With t = tanh(c'):
-
-        dc  = dL/dc' + dL/dh' ⊙ o ⊙ (1 − t²)             total gradient at c'
-        da_i = dc ⊙ g ⊙ i(1 − i)       da_f = dc ⊙ c ⊙ f(1 − f)
-        da_g = dc ⊙ i ⊙ (1 − g²)       da_o = dL/dh' ⊙ t ⊙ o(1 − o)
-        a = [da_i | da_f | da_g | da_o]                   (N, 4H)
-
-        dL/dx = a W_ih (N, I)     dL/dh = a W_hh (N, H)     dL/dc = dc ⊙ f (N, H)
-        dL/dW_ih = aᵀ x (4H, I)   dL/dW_hh = aᵀ h (4H, H)   dL/db_ih = dL/db_hh = Σ_n a_n (4H,)
-
-    The last line is the LSTM's secret: along the cell state the gradient is only
-    multiplied by f, with no squashing derivative and no weight matrix.
+    Derive them from the gate equations of section "LSTM: the cell state and its gates":
+    c' reaches the loss twice, directly (dL/dc', from the next step) and through
+    h' = o ⊙ tanh(c'); from the total gradient at c' go back through c' = f ⊙ c + i ⊙ g to
+    the four gates, through their activations to the (N, 4H) pre-activation, and through
+    the matrix products as in exercise 4.2. dL/dc shows the LSTM's secret: along the cell
+    state, what multiplies the gradient?
 
     Args:
         grad_h_new, grad_c_new: dL/dh' and dL/dc', shape (N, H).
@@ -184,7 +175,8 @@ def lstm_cell_backward(
         w_ih (4H, I), w_hh (4H, H): the weights.
 
     Returns:
-        ``(grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``.
+        ``(grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``: shapes
+        (N, I), (N, H), (N, H), (4H, I), (4H, H), (4H,), (4H,), dtype of grad_h_new.
 
     Hint: slice i, f, g, o out of ``gates`` exactly as forward packed them.
     """

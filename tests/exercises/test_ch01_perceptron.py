@@ -33,9 +33,9 @@ HINTS = {
     "1.3": "start at w = 0, b = 0; visit examples in order; update and count only on "
            "mistakes; stop after the first epoch with 0 errors",
     "1.4": "σ(x) = 1/(1+e^(−x)) for x ≥ 0 and e^x/(1+e^x) for x < 0",
-    "1.5": "dL/dx = grad · out · (1 − out)",
+    "1.5": "write σ'(x) in terms of σ(x) (that is out, given), then multiply by grad",
     "1.6": "tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)) = np.tanh(x)",
-    "1.7": "dL/dx = grad · (1 − out²)",
+    "1.7": "write tanh'(x) in terms of tanh(x) (that is out, given), then multiply by grad",
     "1.8": "max(x, 0), keeping x's dtype",
     "1.9": "dL/dx = grad where x > 0, else 0 (also 0 at x = 0)",
 }

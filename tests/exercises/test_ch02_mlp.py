@@ -37,8 +37,12 @@ POINTS = {"2.1": 1, "2.2": 2, "2.3": 2, "2.4": 2, "2.5": 3, "2.6": 2, "2.7": 2, 
 HINTS = {
     "2.1": "y = x @ weight.T (+ bias when it is not None)",
     "2.2": "sum the leading axes shape lacks, then (keepdims) the axes where shape has 1",
-    "2.3": "dA = G @ swapaxes(B), dB = swapaxes(A) @ G, each summed back with sum_to_shape",
-    "2.4": "dx = G @ W; flatten leading dims: dW = G2.T @ x2, db = G2.sum(0) (None w/o bias)",
+    "2.3": "each operand's gradient is G times the other operand, transposed in its last two axes,"
+           " on the side that makes the shapes fit; then sum_to_shape undoes the broadcast batch "
+           "axes",
+    "2.4": "flatten the leading dims into rows first; each gradient is a product of G with x or W "
+           "that has the shape of what it is the gradient of; the bias was added to every row "
+           "(None without bias)",
     "2.5": "reverse of a depth-first post-order; visit each node once (by id); no recursion",
     "2.6": "subtract the max along dim first: (x − m) − log Σ exp(x − m)",
     "2.7": "(1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c]), log p = log_softmax(dim=1)",

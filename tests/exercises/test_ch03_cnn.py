@@ -32,7 +32,8 @@ HINTS = {
     "3.3": "y = W.reshape(O, -1) @ im2col(x) + b[:, None], reshaped to (N, O, OH, OW)",
     "3.4": "the reverse of im2col: add c6[:, :, i, j] into the strided slice of a zero padded "
            "array, then cut the padding off",
-    "3.5": "dW = Σ_n G[n] @ cols[n]ᵀ, db = Σ grad over (N, OH, OW), dx = col2im(W2ᵀ @ G)",
+    "3.5": "forward was W2 @ cols per image: its backward gives dW (summed over the images) and "
+           "dcols, which col2im turns into dx; the bias was added at every (n, oh, ow)",
     "3.6": "pad with −inf; replace where value > best (strictly: ties keep the first); indices "
            "are h·W + w in the unpadded plane",
     "3.7": "dx.flat[index] += grad for every output; np.add.at adds repeated indices",
@@ -44,8 +45,9 @@ HINTS = {
     "3.11": "every input pixel gets grad/(kh·kw) from each window that contains it: add the "
             "shared gradient into each offset's strided slice of a padded zero array, then "
             "cut the padding off",
-    "3.12": "three paths from x: directly (γ·invstd·g), through μ and through σ²; with "
-            "x̂ = (x − μ)·invstd: dx = γ·invstd/M·(M·g − Σg − x̂·Σ(g·x̂)); dγ = Σ g·x̂, dβ = Σ g",
+    "3.12": "three paths from x: directly through x̂, through μ and through σ² (both computed from"
+            " the whole channel); add them, using Σ x̂ = 0 to simplify; dγ and dβ sum over every "
+            "axis but the channel",
 }
 # no shrinking: feedback must come fast, and assert_close already names the worst element
 HYPOTHESIS = settings(max_examples=15, deadline=None,

@@ -23,20 +23,21 @@ POINTS = {"4.1": 2, "4.2": 3, "4.3": 2, "4.4": 4, "4.5": 2, "4.6": 2, "4.7": 3, 
           "4.9": 3}
 HINTS = {
     "4.1": "h' = act(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh); skip the biases when None",
-    "4.2": "a = grad_h_new · act'(pre) (tanh: 1 − h'², relu: h' > 0); grad_x = a @ w_ih, "
-           "grad_h = a @ w_hh, grad_w_ih = a.T @ x, grad_w_hh = a.T @ h, biases: a.sum(0)",
+    "4.2": "first the gradient at the pre-activation (act' written with h'); then each matrix "
+           "product's backward as in exercise 2.4; each bias was added to every row",
     "4.3": "split the (N, 4H) pre-activation into i, f, g, o (in that order); "
            "c' = f·c + i·g, h' = o·tanh(c'); return the gates concatenated as [i|f|g|o]",
-    "4.4": "dc = grad_c_new + grad_h_new·o·(1 − tanh²(c')); the gate gradients form "
-           "a = [dc·g·i(1−i) | dc·c·f(1−f) | dc·i·(1−g²) | grad_h_new·tanh(c')·o(1−o)]",
+    "4.4": "the total gradient at c' adds grad_c_new and the path through h' = o·tanh(c'); each "
+           "gate's gradient is what multiplies it in c' = f·c + i·g (in h' for o), times its "
+           "activation's derivative written with the gate value",
     "4.5": "r, z from gi + gh; n = tanh(gi_n + r·gh_n) with gh_n including b_hn; "
            "h' = (1 − z)·n + z·h; cache = [r|z|n|gh_n]",
     "4.6": "total = (Σ |g|^p)^(1/p) over all arrays (max |g| for p = inf); scale by "
            "max_norm / (total + 1e-6) only when that is < 1; return new arrays and total",
     "4.7": "p = softmax(logits / T) (subtract the row max first); T = 0 → argmax; "
            "top_k keeps the k largest logits; one rng.random() per row against cumsum(p)",
-    "4.8": "dn = dh'·(1 − z)·(1 − n²), dz = dh'·(h − n)·z(1 − z), dr = dn·gh_n·r(1 − r); "
-           "dgi = [dr|dz|dn], dgh = [dr|dz|dn·r]; grad_h = dh'·z + dgh @ w_hh",
+    "4.8": "from h' = (1 − z)·n + z·h back to n and z, then through n = tanh(gi_n + r·gh_n) to r "
+           "and gh_n; h reaches h' twice (directly, and through gh)",
     "4.9": "from t = T−1 down to 0: call rnn_cell_backward with grad_output[t] + dh (dh starts "
            "as grad_h_n), h_prev = output[t−1] (h0 at t = 0); sum the weight gradients",
 }
