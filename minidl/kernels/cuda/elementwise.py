@@ -145,3 +145,23 @@ def swap_middle(x, a: int, b: int, c: int, d: int):
     if x.size:
         _swap_middle_kernel()[grid_for(x.size)](x.reshape(a, b, c, d), out)
     return out
+
+
+@cuda.jit
+def _add_channel(y, bias):  # pragma: no cover - compiled
+    a, c, b = y.shape
+    for i in range(cuda.grid(1), y.size, cuda.gridsize(1)):
+        p = i // (c * b)
+        k = (i // b) % c
+        y[p, k, i % b] += bias[k]
+
+
+def add_channel(y, bias, a: int, c: int, b: int):
+    """In place: y viewed as (A, C, B) gets y[p, k, q] += bias[k] (thread per element).
+
+    A bias over the last axis is B = 1 (a linear layer), over the channels of an image
+    batch (N, C, H·W) is A = N, B = H·W. Returns y.
+    """
+    if y.size:
+        _add_channel[grid_for(y.size)](y.reshape(a, c, b), bias)
+    return y
