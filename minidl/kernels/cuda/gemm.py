@@ -14,9 +14,10 @@ R = :data:`~minidl.kernels.cuda.launch.REG`, BM = T·R):
 
 - C is cut into BM × BM tiles; a block of T × T threads computes one tile at a time,
   looping grid-stride over the tiles of all batch entries (so any grid is correct).
-- Along k the block walks in slabs of T: all T·T threads together copy the BM × T slab of
-  op(A) and the T × BM slab of op(B) into shared memory (R elements each; out-of-range
-  elements are stored as 0, so ragged edges need no special case), wait at a barrier,
+- Along k the block walks in slabs of S = :data:`~minidl.kernels.cuda.launch.SLAB`: all
+  T·T threads together copy the BM × S slab of op(A) and the S × BM slab of op(B) into
+  shared memory (BM·S / T² elements each; out-of-range elements are stored as 0, so
+  ragged edges need no special case), wait at a barrier,
   then each thread multiplies: thread (tx, ty) owns the R × R outputs at rows
   ty, ty + T, …, ty + (R−1)·T and columns tx, tx + T, … of the tile, kept in registers
   (a local array), and for every k of the slab adds the outer product of R values of A
@@ -27,9 +28,10 @@ Every thread runs the same loop bounds (tile, slab, k), so each ``syncthreads`` 
 by the whole block, as the CUDA rules (and the simulator) require; the edges are
 handled by guarding loads and stores, never by leaving a loop early.
 
-On a GPU T = 16, R = 4: 256 threads compute 64 × 64 outputs, 8 KiB of shared memory
-(float32). Under the simulator T = 4, R = 2, which runs the same code with fewer
-simulated threads.
+On a GPU T = 16, R = 4, S = 16: 256 threads compute 64 × 64 outputs, 8 KiB of shared
+memory (float32). Under the simulator T = 2, R = 4, S = 8: each barrier there makes all
+simulated threads take turns on the interpreter (about 8 ms for 16 threads), so few
+threads and deep slabs (few barriers) keep it fast; the code paths are the same.
 """
 
 from __future__ import annotations
@@ -40,10 +42,13 @@ import numba
 import numpy as np
 from numba import cuda
 
-from minidl.kernels.cuda.launch import REG, TILE, grid_for_tiles
+from minidl.kernels.cuda.launch import REG, SLAB, TILE, grid_for_tiles
 
 BM = TILE * REG
 """Rows (and columns) of C one block computes per tile."""
+
+LOADS = BM * SLAB // (TILE * TILE)
+"""Elements of each slab one thread copies into shared memory."""
 
 _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
 
@@ -55,8 +60,8 @@ def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
 
     @cuda.jit
     def kernel(a, b, c):  # pragma: no cover - compiled
-        sa = cuda.shared.array((TILE, BM), nb_type)  # the A slab, sa[kk, i]
-        sb = cuda.shared.array((TILE, BM), nb_type)  # the B slab, sb[kk, j]
+        sa = cuda.shared.array((SLAB, BM), nb_type)  # the A slab, sa[kk, i]
+        sb = cuda.shared.array((SLAB, BM), nb_type)  # the B slab, sb[kk, j]
         acc = cuda.local.array((REG, REG), nb_type)
         ra = cuda.local.array(REG, nb_type)
         rb = cuda.local.array(REG, nb_type)
@@ -75,22 +80,22 @@ def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
             for r in range(REG):
                 for s in range(REG):
                     acc[r, s] = 0
-            for k0 in range(0, k, TILE):
-                for r in range(REG):  # copy the slabs: R elements per thread each
+            for k0 in range(0, k, SLAB):
+                for r in range(LOADS):  # copy the slabs: LOADS elements per thread each
                     e = tid + r * TILE * TILE
                     if trans_a:  # a is (k, n): neighbouring threads read neighbouring i
                         kk = e // BM
                         i = e % BM
                     else:  # a is (n, k): neighbouring threads read neighbouring k
-                        i = e // TILE
-                        kk = e % TILE
+                        i = e // SLAB
+                        kk = e % SLAB
                     v = 0.0
                     if row0 + i < n and k0 + kk < k:
                         v = a[z, k0 + kk, row0 + i] if trans_a else a[z, row0 + i, k0 + kk]
                     sa[kk, i] = v
                     if trans_b:  # b is (m, k)
-                        j = e // TILE
-                        kk = e % TILE
+                        j = e // SLAB
+                        kk = e % SLAB
                     else:  # b is (k, m)
                         kk = e // BM
                         j = e % BM
@@ -99,7 +104,7 @@ def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
                         v = b[z, col0 + j, k0 + kk] if trans_b else b[z, k0 + kk, col0 + j]
                     sb[kk, j] = v
                 cuda.syncthreads()
-                for kk in range(TILE):
+                for kk in range(SLAB):
                     for r in range(REG):
                         ra[r] = sa[kk, ty + r * TILE]
                     for s in range(REG):

@@ -41,12 +41,16 @@ THREADS: int = 8 if SIMULATED else 256
 MAX_BLOCKS: int = 2 if SIMULATED else 65535
 """The most blocks a 1-D launch starts; a grid-stride loop covers larger sizes."""
 
-TILE: int = 4 if SIMULATED else 16
+TILE: int = 2 if SIMULATED else 16
 """Side of the square thread block (TILE × TILE threads) of the 2-D tiled kernels."""
 
-REG: int = 2 if SIMULATED else 4
+REG: int = 4
 """Side of the register block of the tiled matmul: each thread computes REG × REG outputs,
 so one block computes a (TILE·REG) × (TILE·REG) tile of the result."""
+
+SLAB: int = 8 if SIMULATED else 16
+"""Depth (along the summed dimension) of the slabs the tiled matmul stages in shared
+memory; a multiple of TILE. Under the simulator every barrier is slow, so slabs are deep."""
 
 
 def grid_for(n: int) -> tuple[int, int]:
