@@ -34,7 +34,8 @@ xmath = np if SIMULATED else math
 """The scalar math module the device functions call: NumPy's under the simulator."""
 
 
-def pad(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def pad(shape: tuple[int, ...], strides: tuple[int, ...]
+        ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(shape, strides) padded on the left to MAXDIM dims (size 1, stride 0)."""
     extra = MAXDIM - len(shape)
     if extra < 0:

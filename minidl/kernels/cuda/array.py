@@ -67,7 +67,7 @@ class CudaArray:
     @classmethod
     def from_host(cls, array: Any, dtype: Any = None) -> CudaArray:
         """Upload a NumPy array (or anything ``np.asarray`` takes)."""
-        host = np.ascontiguousarray(array, dtype=dtype)
+        host = np.asarray(array, dtype=dtype, order="C")  # (ascontiguousarray makes 0-d 1-d)
         flat = host.reshape(-1) if host.size else np.zeros(1, host.dtype)
         return cls(cuda.to_device(flat), host.shape)
 
