@@ -14,8 +14,10 @@ from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import as_target_array, float_tensor, probability
 from minidl.functional._checks import reduction as check_reduction
-from minidl.kernels.cpu import loss as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("loss")
 
 
 class CrossEntropy(Function):

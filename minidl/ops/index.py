@@ -139,7 +139,9 @@ class SetItem(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
-        from minidl.kernels.cpu.broadcast import sum_to_shape
+        from minidl.kernels.dispatch import kernels
+
+        sum_to_shape = kernels("broadcast").sum_to_shape
 
         index, value_shape = ctx.meta
         grad_a = grad.copy()

@@ -63,7 +63,9 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
-        from minidl.kernels.cpu.broadcast import sum_to_shape
+        from minidl.kernels.dispatch import kernels
+
+        sum_to_shape = kernels("broadcast").sum_to_shape
 
         return sum_to_shape(grad, ctx.in_shape), None
 

@@ -20,8 +20,15 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from minidl.kernels import dispatch
 from minidl.kernels.cuda import _strided
 from minidl.kernels.cuda._ufuncs import COPY, REDUCERS, UFUNCS
+from minidl.kernels.cuda.launch import SIMULATED
+
+if SIMULATED:
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as _RAW
+else:
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray as _RAW
 
 
 def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -407,3 +414,10 @@ def apply_ufunc(ufunc: np.ufunc, inputs: tuple, out: Any, kwargs: dict) -> Any:
     # an operand that is out itself (a += b) is read at the same position it is written
     UFUNCS[ufunc](padded, out.operand(shape), *(x.operand(shape) for x in operands))
     return out
+
+
+def _is_raw(x: Any) -> bool:
+    return isinstance(x, _RAW)
+
+
+dispatch.register_device(CudaArray, "minidl.kernels.cuda", _is_raw, CudaArray.from_device)
