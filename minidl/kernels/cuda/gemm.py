@@ -1,0 +1,173 @@
+"""Matrix products on the GPU: a tiled shared-memory matmul with register blocking.
+
+    gemm(a, b)  C = op(A) · op(B)              op(A): (n, k)     op(B): (k, m)     C: (n, m)
+    bmm(a, b)   C[z] = op(A[z]) · op(B[z])     op(A): (B, n, k)  op(B): (B, k, m)  C: (B, n, m)
+
+``op`` is the identity, or the transpose when ``trans_a`` / ``trans_b`` is set: with
+``trans_a=True`` ``a`` is stored as (k, n) (or (B, k, n)) and read as its transpose, so
+``gemm(x, w, trans_b=True)`` is x · wᵀ without copying w. Inputs are C-contiguous device
+arrays of one float dtype (float32 or float64); the result is a new C-contiguous device
+array of that dtype, or ``out`` when given (it must have C's shape and dtype).
+
+How the work is split (T = :data:`~minidl.kernels.cuda.launch.TILE`,
+R = :data:`~minidl.kernels.cuda.launch.REG`, BM = T·R):
+
+- C is cut into BM × BM tiles; a block of T × T threads computes one tile at a time,
+  looping grid-stride over the tiles of all batch entries (so any grid is correct).
+- Along k the block walks in slabs of S = :data:`~minidl.kernels.cuda.launch.SLAB`: all
+  T·T threads together copy the BM × S slab of op(A) and the S × BM slab of op(B) into
+  shared memory (BM·S / T² elements each; out-of-range elements are stored as 0, so
+  ragged edges need no special case), wait at a barrier,
+  then each thread multiplies: thread (tx, ty) owns the R × R outputs at rows
+  ty, ty + T, …, ty + (R−1)·T and columns tx, tx + T, … of the tile, kept in registers
+  (a local array), and for every k of the slab adds the outer product of R values of A
+  and R values of B: 2·R loads from shared memory for R² multiply-adds.
+- A second barrier before the next slab overwrites shared memory.
+
+Every thread runs the same loop bounds (tile, slab, k), so each ``syncthreads`` is reached
+by the whole block, as the CUDA rules (and the simulator) require; the edges are
+handled by guarding loads and stores, never by leaving a loop early.
+
+On a GPU T = 16, R = 4, S = 16: 256 threads compute 64 × 64 outputs, 8 KiB of shared
+memory (float32). Under the simulator T = 2, R = 4, S = 8: each barrier there makes all
+simulated threads take turns on the interpreter (about 8 ms for 16 threads), so few
+threads and deep slabs (few barriers) keep it fast; the code paths are the same.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numba
+import numpy as np
+from numba import cuda
+
+from minidl.kernels.cuda.launch import REG, SLAB, TILE, grid_for_tiles
+
+BM = TILE * REG
+"""Rows (and columns) of C one block computes per tile."""
+
+LOADS = BM * SLAB // (TILE * TILE)
+"""Elements of each slab one thread copies into shared memory."""
+
+_NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
+
+
+@cache
+def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
+    """The tiled kernel compiled for one transpose combination and dtype (constants)."""
+    nb_type = _NUMBA_TYPES[dtype]
+
+    @cuda.jit
+    def kernel(a, b, c):  # pragma: no cover - compiled
+        sa = cuda.shared.array((SLAB, BM), nb_type)  # the A slab, sa[kk, i]
+        sb = cuda.shared.array((SLAB, BM), nb_type)  # the B slab, sb[kk, j]
+        acc = cuda.local.array((REG, REG), nb_type)
+        ra = cuda.local.array(REG, nb_type)
+        rb = cuda.local.array(REG, nb_type)
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        tid = ty * TILE + tx
+        batch, n, m = c.shape
+        k = a.shape[1] if trans_a else a.shape[2]
+        tiles_n = (n + BM - 1) // BM
+        tiles_m = (m + BM - 1) // BM
+        per_batch = tiles_n * tiles_m
+        for t in range(cuda.blockIdx.x, batch * per_batch, cuda.gridDim.x):
+            z = t // per_batch
+            row0 = (t % per_batch) // tiles_m * BM
+            col0 = (t % per_batch) % tiles_m * BM
+            for r in range(REG):
+                for s in range(REG):
+                    acc[r, s] = 0
+            for k0 in range(0, k, SLAB):
+                for r in range(LOADS):  # copy the slabs: LOADS elements per thread each
+                    e = tid + r * TILE * TILE
+                    if trans_a:  # a is (k, n): neighbouring threads read neighbouring i
+                        kk = e // BM
+                        i = e % BM
+                    else:  # a is (n, k): neighbouring threads read neighbouring k
+                        i = e // SLAB
+                        kk = e % SLAB
+                    v = 0.0
+                    if row0 + i < n and k0 + kk < k:
+                        v = a[z, k0 + kk, row0 + i] if trans_a else a[z, row0 + i, k0 + kk]
+                    sa[kk, i] = v
+                    if trans_b:  # b is (m, k)
+                        j = e // SLAB
+                        kk = e % SLAB
+                    else:  # b is (k, m)
+                        kk = e // BM
+                        j = e % BM
+                    v = 0.0
+                    if col0 + j < m and k0 + kk < k:
+                        v = b[z, col0 + j, k0 + kk] if trans_b else b[z, k0 + kk, col0 + j]
+                    sb[kk, j] = v
+                cuda.syncthreads()
+                for kk in range(SLAB):
+                    for r in range(REG):
+                        ra[r] = sa[kk, ty + r * TILE]
+                    for s in range(REG):
+                        rb[s] = sb[kk, tx + s * TILE]
+                    for r in range(REG):
+                        for s in range(REG):
+                            acc[r, s] += ra[r] * rb[s]
+                cuda.syncthreads()
+            for r in range(REG):
+                for s in range(REG):
+                    i = row0 + ty + r * TILE
+                    j = col0 + tx + s * TILE
+                    if i < n and j < m:
+                        c[z, i, j] = acc[r, s]
+
+    return kernel
+
+
+def _check(op: str, a, b, trans_a: bool, trans_b: bool, ndim: int) -> tuple[int, int]:
+    """(n, m) of C = op(A) · op(B) after checking ranks, dtypes and the inner dimension."""
+    if a.ndim != ndim or b.ndim != ndim:
+        raise ValueError(f"{op}: expected {ndim}-D arrays, got shapes {a.shape} and {b.shape}")
+    if a.dtype != b.dtype or np.dtype(a.dtype) not in _NUMBA_TYPES:
+        raise TypeError(f"{op}: expected two float32 or two float64 arrays, "
+                        f"got {a.dtype} and {b.dtype}")
+    k, n = a.shape[-2:] if trans_a else a.shape[-2:][::-1]
+    m, kb = b.shape[-2:] if trans_b else b.shape[-2:][::-1]
+    if kb != k or a.shape[:-2] != b.shape[:-2]:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not match "
+                         f"(trans_a={trans_a}, trans_b={trans_b})")
+    return n, m
+
+
+def bmm(a, b, trans_a: bool = False, trans_b: bool = False, out=None):
+    """Batched C[z] = op(A[z]) · op(B[z]) of 3-D device arrays (see the module docstring).
+
+    a: (B, n, k), or (B, k, n) with trans_a   b: (B, k, m), or (B, m, k) with trans_b
+    →  C: (B, n, m), a new device array unless ``out`` is given.
+    """
+    n, m = _check("bmm", a, b, trans_a, trans_b, 3)
+    return _launch(a, b, trans_a, trans_b, out, (a.shape[0], n, m))
+
+
+def gemm(a, b, trans_a: bool = False, trans_b: bool = False, out=None):
+    """C = op(A) · op(B) of 2-D device arrays: the batch-of-one case of :func:`bmm`.
+
+    a: (n, k), or (k, n) with trans_a   b: (k, m), or (m, k) with trans_b   →  C: (n, m)
+    """
+    n, m = _check("gemm", a, b, trans_a, trans_b, 2)
+    out3 = None if out is None else out.reshape(1, *out.shape)
+    c = _launch(a.reshape(1, *a.shape), b.reshape(1, *b.shape), trans_a, trans_b, out3, (1, n, m))
+    return c.reshape(n, m)
+
+
+def _launch(a, b, trans_a: bool, trans_b: bool, out, shape: tuple[int, int, int]):
+    """Run the tiled kernel into ``out`` (allocated when None) of ``shape`` (B, n, m)."""
+    if out is None:
+        out = cuda.device_array(shape, dtype=a.dtype)
+    elif out.shape != shape or out.dtype != a.dtype:
+        raise ValueError(f"matmul: out must be {shape} {a.dtype}, got {out.shape} {out.dtype}")
+    batch, n, m = shape
+    if out.size:
+        tiles = batch * ((n + BM - 1) // BM) * ((m + BM - 1) // BM)
+        blocks, threads = grid_for_tiles(tiles)
+        _kernel(bool(trans_a), bool(trans_b), np.dtype(a.dtype))[blocks, threads](a, b, out)
+    return out
