@@ -19,8 +19,13 @@ through unchanged.
 The CPU path costs one ``isinstance`` per array argument and stays the slot dispatcher of
 :mod:`minidl.kernels.slots`, so learner overrides (``minidl.use_exercises()``) run there.
 A learner's function is NumPy code for host arrays, so on a device the twin runs instead,
-and ``use_exercises()`` says so. Modules in :data:`GENERIC` hold array-API code that runs
-unchanged on device arrays; their reference runs on every device.
+and ``use_exercises()`` says so.
+
+A kernel without a twin (``kernels/cpu/optim.py``'s updates, ``broadcast.sum_to_shape``:
+array expressions only) runs its CPU *reference* on the device arrays themselves: their
+NumPy protocols keep every step on the device, and an operation they do not support
+raises an error naming it (never a silent copy to the host). A Numba-compiled reference
+cannot take device arrays; that case raises ``NotImplementedError`` naming the kernel.
 """
 
 from __future__ import annotations
@@ -30,14 +35,12 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 DEVICE_ARRAYS: tuple[type, ...] = ()
 """The device array types registered so far (empty until a device package is imported)."""
 
 _PACKAGES: dict[type, tuple[str, Callable[[Any], bool], Callable[[Any], Any]]] = {}
-
-GENERIC = frozenset({"broadcast"})
-"""Kernel modules written with array methods only (``.sum(axis=…)``): one code for all."""
-
 
 def register_device(array_type: type, package: str, is_raw: Callable[[Any], bool],
                     wrap: Callable[[Any], Any]) -> None:
@@ -54,6 +57,18 @@ def register_device(array_type: type, package: str, is_raw: Callable[[Any], bool
 def is_device_array(x: Any) -> bool:
     """True for an array that lives on an accelerator (a registered device array type)."""
     return isinstance(x, DEVICE_ARRAYS)
+
+
+def is_array(x: Any) -> bool:
+    """True for a NumPy array or a device array (what a Tensor's ``_data`` can be)."""
+    return isinstance(x, np.ndarray) or isinstance(x, DEVICE_ARRAYS)
+
+
+def asarray(x: Any, dtype: Any = None) -> Any:
+    """``np.asarray(x, dtype)`` that keeps a device array on its device."""
+    if isinstance(x, DEVICE_ARRAYS):
+        return x if dtype is None else x.astype(dtype, copy=False)
+    return np.asarray(x, dtype=dtype)
 
 
 def _device_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> type | None:
@@ -102,10 +117,9 @@ class KernelModule:
             if device is None:
                 return cpu_fn(*args, **kwargs)
             package, is_raw, wrap = _PACKAGES[device]
-            if module in GENERIC:
-                return getattr(cpu_fn, "slot", None).reference(*args, **kwargs) \
-                    if hasattr(cpu_fn, "slot") else cpu_fn(*args, **kwargs)
             twin = _twin(package, module, name)
+            if twin is None:
+                return _reference_on_device(cpu_fn, module, name, package, args, kwargs)
             return _wrap(twin(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}),
                          is_raw, wrap)
 
@@ -135,9 +149,19 @@ def _twin(package: str, module: str, name: str) -> Callable[..., Any]:
         if err.name != f"{package}.{module}":
             raise
         mod = None
-    fn = getattr(mod, name, None)
-    if fn is None:
+    return getattr(mod, name, None)
+
+
+def _reference_on_device(cpu_fn: Callable[..., Any], module: str, name: str, package: str,
+                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run the CPU reference (not a learner override) on device arrays; see the docstring."""
+    from numba.core.errors import TypingError
+
+    reference = cpu_fn.slot.reference if hasattr(cpu_fn, "slot") else cpu_fn
+    try:
+        return reference(*args, **kwargs)
+    except TypingError:
         raise NotImplementedError(
-            f"kernel {module}.{name} has no twin in {package.replace('.', '/')}/{module}.py, "
-            "so it cannot run on this device (move the tensors to the CPU with .cpu())")
-    return fn
+            f"kernel {module}.{name} has no twin in {package.replace('.', '/')}/{module}.py "
+            "and its CPU reference is Numba-compiled, so it cannot run on this device (move "
+            "the tensors to the CPU with .cpu())") from None

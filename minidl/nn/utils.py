@@ -16,9 +16,7 @@ import math
 import numbers
 from collections.abc import Iterable
 
-import numpy as np
-
-from minidl.kernels.dispatch import kernels
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.tensor import Tensor, float32
 
 _K = kernels("clip")
@@ -71,7 +69,7 @@ def clip_grad_norm_(
     for p, g in zip(params, clipped, strict=True):
         p.grad.copy_(g)
     dtype = params[0].grad.dtype if params else float32
-    return Tensor(np.asarray(total, dtype=dtype), device=params[0].device if params else None)
+    return Tensor(asarray(total, dtype=dtype), device=params[0].device if params else None)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

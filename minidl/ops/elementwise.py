@@ -7,7 +7,7 @@ import numpy as np
 from minidl.autograd.function import Function, Node
 from minidl.device import CPU, CUDA, to_device
 from minidl.errors import DTypeError
-from minidl.kernels.dispatch import kernels
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.ops._util import broadcast_error
 
 _B = kernels("broadcast")
@@ -112,7 +112,7 @@ class Pow(Function):
             ga = _B.sum_to_shape(grad * b * np.power(a, np.subtract(b, 1)), np.shape(a))
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(np.asarray(a) > 0, np.log(np.where(np.asarray(a) > 0, a, 1)), 0)
+                log_a = np.where(asarray(a) > 0, np.log(np.where(asarray(a) > 0, a, 1)), 0)
             gb = _B.sum_to_shape(grad * out * log_a, np.shape(b))
         return ga, gb
 
@@ -220,7 +220,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx: Node, cond, x, y):  # noqa: ANN001
-        cond = np.asarray(cond)
+        cond = asarray(cond)
         if cond.dtype != np.bool_:
             raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
         ctx.save_for_backward(cond)

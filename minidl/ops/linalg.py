@@ -6,7 +6,7 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
-from minidl.kernels.dispatch import kernels
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.kernels.slots import slot
 
 _B = kernels("broadcast")
@@ -31,7 +31,7 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx: Node, a, b):  # noqa: ANN001
-        a, b = np.asarray(a), np.asarray(b)
+        a, b = asarray(a), asarray(b)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError("matmul: both operands need at least 1 dim; use * for scalars")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:

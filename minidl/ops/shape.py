@@ -6,6 +6,7 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
+from minidl.kernels.dispatch import asarray
 
 
 class Reshape(Function):
@@ -78,7 +79,7 @@ def normalize_index(index):  # noqa: ANN001, ANN201
         if isinstance(i, Tensor):
             return i._data
         if isinstance(i, list):
-            return np.asarray(i)
+            return asarray(i)
         return i
 
     return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
