@@ -58,7 +58,7 @@ def _arrays(obj: Any) -> dict[str, np.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise TypeError(f"save: state dict keys must be strings, got {key!r}")
-        array = value.detach().numpy() if isinstance(value, Tensor) else value
+        array = value.detach().cpu().numpy() if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):
             raise TypeError(
                 f"save: entry {key!r} must be a Tensor or ndarray, got {type(value).__name__}"

@@ -18,8 +18,10 @@ from minidl import random as _random
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor, probability
-from minidl.kernels.cpu import batchnorm as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("batchnorm")
 
 
 class BatchNorm(Function):

@@ -32,11 +32,13 @@ from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor, probability
 from minidl.functional.dropout import dropout as _dropout
-from minidl.kernels.cpu import gru as KG
-from minidl.kernels.cpu import lstm as KL
-from minidl.kernels.cpu import rnn as KR
+from minidl.kernels.dispatch import kernels
 from minidl.ops import cat, stack
 from minidl.tensor import Tensor
+
+KG = kernels("gru")
+KL = kernels("lstm")
+KR = kernels("rnn")
 
 Params = tuple[Tensor, Tensor, Tensor | None, Tensor | None]
 

@@ -1,0 +1,89 @@
+"""End to end: the same model, seed and batches train to the same numbers on cpu and cuda."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+import minidl
+from minidl import nn
+
+
+def train_both(make: Callable[[], nn.Module], batches: list[tuple[np.ndarray, np.ndarray]],
+               loss_fn: Callable, opt: Callable = lambda p: minidl.optim.SGD(p, lr=0.1),
+               ) -> tuple[list[float], list[float], nn.Module, nn.Module]:
+    """Train a CPU and a CUDA copy of one model on the same batches; return both losses."""
+    minidl.manual_seed(0)
+    cpu_model = make()
+    gpu_model = make()
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    weight = gpu_model.parameters().__next__()
+    assert gpu_model.to("cuda") is gpu_model
+    assert weight.is_cuda and next(gpu_model.parameters()) is weight  # moved in place
+    losses = {}
+    for model, dev in ((cpu_model, "cpu"), (gpu_model, "cuda")):
+        optimizer = opt(model.parameters())
+        losses[dev] = []
+        for x, y in batches:
+            optimizer.zero_grad()
+            loss = loss_fn(model(minidl.tensor(x, device=dev)), minidl.tensor(y, device=dev))
+            loss.backward()
+            optimizer.step()
+            losses[dev].append(loss.item())
+    return losses["cpu"], losses["cuda"], cpu_model, gpu_model
+
+
+def assert_same_model(cpu_model: nn.Module, gpu_model: nn.Module, tol: float = 1e-4) -> None:
+    gpu_state = gpu_model.state_dict()
+    for name, value in cpu_model.state_dict().items():
+        assert gpu_state[name].is_cuda
+        np.testing.assert_allclose(gpu_state[name].cpu().numpy(), value.numpy(), rtol=tol,
+                                   atol=tol, err_msg=name)
+
+
+def test_mlp_trains_on_cuda_like_on_cpu() -> None:
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8))] * 3
+    cpu, gpu, cpu_model, gpu_model = train_both(
+        lambda: nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3)), batches,
+        nn.CrossEntropyLoss(), lambda p: minidl.optim.Adam(p, lr=0.01))
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
+    assert cpu[-1] < cpu[0]
+    assert_same_model(cpu_model, gpu_model)
+
+
+def test_lenet_trains_on_cuda_like_on_cpu() -> None:
+    rng = np.random.default_rng(1)
+    batches = [(rng.standard_normal((2, 1, 28, 28)).astype(np.float32), np.array([3, 7]))] * 2
+
+    def lenet() -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(),
+            nn.Linear(84, 10))
+
+    cpu, gpu, cpu_model, gpu_model = train_both(lenet, batches, nn.CrossEntropyLoss(),
+                                                lambda p: minidl.optim.SGD(p, lr=0.05,
+                                                                           momentum=0.9))
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
+    assert cpu[-1] < cpu[0]
+    assert_same_model(cpu_model, gpu_model)
+
+
+def test_char_lstm_trains_on_cuda_like_on_cpu() -> None:
+    from minidl.zoo.charlm import CharLSTM
+
+    rng = np.random.default_rng(2)
+    tokens = rng.integers(0, 11, (2, 6))
+    batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
+
+    def loss_fn(logits: minidl.Tensor, target: minidl.Tensor) -> minidl.Tensor:
+        return nn.functional.cross_entropy(logits.reshape(-1, 11), target.reshape(-1))
+
+    cpu, gpu, cpu_model, gpu_model = train_both(
+        lambda: CharLSTM(11, 8, 16), batches, loss_fn, lambda p: minidl.optim.Adam(p, lr=0.01))
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
+    assert cpu[-1] < cpu[0]
+    assert_same_model(cpu_model, gpu_model)
