@@ -8,20 +8,9 @@ results back and compares them element by element (tuples and ``None`` results t
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
-import pytest
 from numba import cuda
-
-# The simulator runs a block's threads as Python threads, and a kernel's barrier
-# (cuda.syncthreads) waits for each of them to get the interpreter lock in turn: at the
-# default switch interval (5 ms) a tiled matmul spent most of its time waiting there;
-# 0.5 ms made the matmul tests 6x faster. This process runs only the CUDA tests.
-sys.setswitchinterval(5e-4)
-
-requires_cuda = pytest.mark.skipif(not cuda.is_available(),
-                                   reason="needs a CUDA GPU or NUMBA_ENABLE_CUDASIM=1")
 
 TOLERANCE = {np.dtype(np.float32): dict(rtol=1e-5, atol=1e-6),
              np.dtype(np.float64): dict(rtol=1e-10, atol=1e-12)}

@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda, to_device, to_host
+from cuda_twins import compare, to_device, to_host
 
 from minidl.kernels.cpu import attention as cpu
 from minidl.kernels.cpu import broadcast as cpu_broadcast
 from minidl.kernels.cuda import attention as gpu
 from minidl.kernels.cuda import broadcast as gpu_broadcast
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(9)
 

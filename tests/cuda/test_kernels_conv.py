@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import conv as cpu_conv
 from minidl.kernels.cpu import conv_transpose as cpu_ct
@@ -10,8 +10,6 @@ from minidl.kernels.cpu import im2col as cpu_cols
 from minidl.kernels.cuda import conv as gpu_conv
 from minidl.kernels.cuda import conv_transpose as gpu_ct
 from minidl.kernels.cuda import im2col as gpu_cols
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(4)
 GEOMETRY = [  # (kernel, stride, padding, dilation)

@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda, to_device, to_host
+from cuda_twins import compare, to_device, to_host
 
 from minidl.kernels.cpu import dropout as cpu_dropout
 from minidl.kernels.cpu import embedding as cpu_emb
 from minidl.kernels.cuda import dropout as gpu_dropout
 from minidl.kernels.cuda import embedding as gpu_emb
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(7)
 

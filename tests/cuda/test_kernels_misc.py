@@ -4,15 +4,13 @@ import math
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda, to_device
+from cuda_twins import compare, to_device
 
 from minidl.kernels.cpu import clip as cpu_clip
 from minidl.kernels.cpu import upsample as cpu_up
 from minidl.kernels.cuda import clip as gpu_clip
 from minidl.kernels.cuda import reduce as gpu_reduce
 from minidl.kernels.cuda import upsample as gpu_up
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(11)
 

@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import batchnorm as cpu_bn
 from minidl.kernels.cpu import layernorm as cpu_ln
 from minidl.kernels.cuda import batchnorm as gpu_bn
 from minidl.kernels.cuda import layernorm as gpu_ln
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(6)
 

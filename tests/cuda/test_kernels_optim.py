@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda, to_device, to_host
+from cuda_twins import compare, to_device, to_host
 
 from minidl.kernels.cpu import optim as cpu
 from minidl.kernels.cuda import optim as gpu
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(8)
 SHAPE = (3, 5)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import gru as cpu_gru
 from minidl.kernels.cpu import lstm as cpu_lstm
@@ -10,8 +10,6 @@ from minidl.kernels.cpu import rnn as cpu_rnn
 from minidl.kernels.cuda import gru as gpu_gru
 from minidl.kernels.cuda import lstm as gpu_lstm
 from minidl.kernels.cuda import rnn as gpu_rnn
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(10)
 STEPS, N, I, H = 3, 2, 3, 5
