@@ -12,7 +12,7 @@ from numba import cuda
 
 from minidl.kernels.cpu.conv_transpose import conv_transpose_output_size
 from minidl.kernels.cuda.conv import conv2d_backward, conv2d_forward
-from minidl.kernels.cuda.elementwise import add_channel, empty, swap_middle
+from minidl.kernels.cuda.elementwise import add_channel, empty, swap_middle, unravel4
 from minidl.kernels.cuda.gemm import gemm
 from minidl.kernels.cuda.im2col import Pair, fold
 from minidl.kernels.cuda.launch import grid_for
@@ -45,10 +45,8 @@ def _crop(x, out):  # pragma: no cover - compiled
     """Thread per output element: out[n, c, i, j] = x[n, c, i, j] (the top-left corner)."""
     _, chans, height, width = out.shape
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        j = t % width
-        i = (t // width) % height
-        c = (t // (width * height)) % chans
-        out[t // (width * height * chans), c, i, j] = x[t // (width * height * chans), c, i, j]
+        n, c, i, j = unravel4(t, chans, height, width)
+        out[n, c, i, j] = x[n, c, i, j]
 
 
 def conv_transpose2d_backward(grad, x, weight, stride: Pair, padding: Pair, dilation: Pair,

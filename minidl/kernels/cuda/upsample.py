@@ -12,7 +12,7 @@ from __future__ import annotations
 from numba import cuda
 
 from minidl.kernels.cpu.upsample import nearest_indices
-from minidl.kernels.cuda.elementwise import empty, zeros
+from minidl.kernels.cuda.elementwise import empty, unravel4, zeros
 from minidl.kernels.cuda.launch import grid_for
 
 __all__ = ["nearest_indices", "upsample_nearest2d_forward", "upsample_nearest2d_backward"]
@@ -22,10 +22,7 @@ __all__ = ["nearest_indices", "upsample_nearest2d_forward", "upsample_nearest2d_
 def _gather(x, src_h, src_w, out):  # pragma: no cover - compiled
     _, chans, oh_size, ow_size = out.shape
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         out[n, c, oh, ow] = x[n, c, src_h[oh], src_w[ow]]
 
 
@@ -33,10 +30,7 @@ def _gather(x, src_h, src_w, out):  # pragma: no cover - compiled
 def _scatter(grad, src_h, src_w, out):  # pragma: no cover - compiled
     _, chans, oh_size, ow_size = grad.shape
     for t in range(cuda.grid(1), grad.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         cuda.atomic.add(out, (n, c, src_h[oh], src_w[ow]), grad[n, c, oh, ow])
 
 
