@@ -7,7 +7,9 @@ the A·B outputs) computes output (p, q) = (t // B, t % B) by a loop over j, rea
 x[p, j, q]: neighbouring threads read neighbouring q, so the loads of a warp are
 coalesced. Sums are accumulated in float64 (as the CPU kernels do) and stored in x's
 dtype. Summing several axes repeats it, one axis at a time (:func:`sum_axes`); a whole
-array is reduced in two passes (:func:`reduce_all`).
+array is reduced in two passes (:func:`reduce_all`). When few long sums are wanted (the
+channels of a batch norm), one block shares each sum and combines its threads' partial
+sums with :func:`block_sum`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,29 @@ def reduce_all(x, use_max: bool = False) -> float:
     if not results:
         return 0.0
     return max(results) if use_max else sum(results)
+
+
+@cuda.jit(device=True)
+def block_sum(part, value):  # pragma: no cover - compiled
+    """Σ of ``value`` over the threads of the block, returned to every thread.
+
+    ``part`` is a shared float64 array of one slot per thread (blockDim.x, a power of two).
+    Each thread stores its value; then, while the active half has more than one slot,
+    thread t < step adds slot t + step into slot t (a tree: log₂(blockDim.x) rounds).
+    Every thread of the block must call it (it contains barriers), the same number of times.
+    """
+    tid = cuda.threadIdx.x
+    part[tid] = value
+    cuda.syncthreads()
+    step = cuda.blockDim.x // 2
+    while step > 0:
+        if tid < step:
+            part[tid] += part[tid + step]
+        cuda.syncthreads()
+        step //= 2
+    total = part[0]
+    cuda.syncthreads()  # all have read the total before the next call overwrites part
+    return total
 
 
 def sum_axes(x, axes, keepdims: bool = False):
