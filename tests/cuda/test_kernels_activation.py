@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import activation as cpu
 from minidl.kernels.cuda import activation as gpu
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(1)
 CASES = [  # (name, extra args, backward takes the forward output instead of x)

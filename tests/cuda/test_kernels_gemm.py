@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from cuda_twins import requires_cuda, to_device, to_host
+from cuda_twins import to_device, to_host
 
 from minidl.kernels.cuda import gemm as cuda_gemm
 from minidl.kernels.cuda.launch import REG, TILE
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(0)
 EDGE = TILE * REG + 3  # not a multiple of the tile nor of the k-slab

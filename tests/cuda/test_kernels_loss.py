@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import loss as cpu
 from minidl.kernels.cuda import loss as gpu
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(2)
 

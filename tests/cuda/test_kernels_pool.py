@@ -2,12 +2,10 @@
 
 import numpy as np
 import pytest
-from cuda_twins import compare, requires_cuda
+from cuda_twins import compare
 
 from minidl.kernels.cpu import pool as cpu
 from minidl.kernels.cuda import pool as gpu
-
-pytestmark = requires_cuda
 
 RNG = np.random.default_rng(5)
 WINDOWS = [((2, 2), (2, 2), (0, 0)), ((3, 2), (2, 1), (1, 1)), ((3, 3), (1, 1), (1, 0))]

@@ -34,6 +34,12 @@ def flat(x):
     return x.reshape(x.size)
 
 
+@cuda.jit(device=True)
+def unravel4(t, d1, d2, d3):  # pragma: no cover - compiled
+    """(i0, i1, i2, i3): the index of flat position t in a C-ordered (·, d1, d2, d3) array."""
+    return t // (d1 * d2 * d3), (t // (d2 * d3)) % d1, (t // d3) % d2, t % d3
+
+
 @cache
 def _map3_kernel(f):
     @cuda.jit

@@ -53,6 +53,29 @@ LOADS = BM * SLAB // (TILE * TILE)
 _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
 
 
+@cuda.jit(device=True)
+def _stage(src, z, row0, k0, rows, k, k_first, dst, tid):  # pragma: no cover - compiled
+    """Copy rows row0 … row0 + BM − 1 and columns k0 … k0 + SLAB − 1 of a (rows, k) matrix
+    M into dst[kk, i] = M[row0 + i, k0 + kk] (0 outside M), LOADS elements per thread.
+
+    M is src[z] (rows, k), or its transpose when ``k_first`` (src[z] stored as (k, rows)):
+    op(A) is A or Aᵀ; op(B)ᵀ is Bᵀ (``k_first``) or B (trans_b). Element e = tid + r·T² of
+    the slab goes to (i, kk) so that neighbouring threads read neighbouring addresses.
+    """
+    for r in range(LOADS):
+        e = tid + r * TILE * TILE
+        if k_first:
+            kk = e // BM
+            i = e % BM
+        else:
+            i = e // SLAB
+            kk = e % SLAB
+        v = 0.0
+        if row0 + i < rows and k0 + kk < k:
+            v = src[z, k0 + kk, row0 + i] if k_first else src[z, row0 + i, k0 + kk]
+        dst[kk, i] = v
+
+
 @cache
 def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
     """The tiled kernel compiled for one transpose combination and dtype (constants)."""
@@ -81,28 +104,8 @@ def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
                 for s in range(REG):
                     acc[r, s] = 0
             for k0 in range(0, k, SLAB):
-                for r in range(LOADS):  # copy the slabs: LOADS elements per thread each
-                    e = tid + r * TILE * TILE
-                    if trans_a:  # a is (k, n): neighbouring threads read neighbouring i
-                        kk = e // BM
-                        i = e % BM
-                    else:  # a is (n, k): neighbouring threads read neighbouring k
-                        i = e // SLAB
-                        kk = e % SLAB
-                    v = 0.0
-                    if row0 + i < n and k0 + kk < k:
-                        v = a[z, k0 + kk, row0 + i] if trans_a else a[z, row0 + i, k0 + kk]
-                    sa[kk, i] = v
-                    if trans_b:  # b is (m, k)
-                        j = e // SLAB
-                        kk = e % SLAB
-                    else:  # b is (k, m)
-                        kk = e // BM
-                        j = e % BM
-                    v = 0.0
-                    if col0 + j < m and k0 + kk < k:
-                        v = b[z, col0 + j, k0 + kk] if trans_b else b[z, k0 + kk, col0 + j]
-                    sb[kk, j] = v
+                _stage(a, z, row0, k0, n, k, trans_a, sa, tid)  # op(A): (n, k)
+                _stage(b, z, col0, k0, m, k, not trans_b, sb, tid)  # op(B)ᵀ: (m, k)
                 cuda.syncthreads()
                 for kk in range(SLAB):
                     for r in range(REG):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from numba import cuda
 
 from minidl.kernels.cpu.im2col import Pair, conv_output_size
-from minidl.kernels.cuda.elementwise import empty, swap_middle
+from minidl.kernels.cuda.elementwise import empty, swap_middle, unravel4
 from minidl.kernels.cuda.launch import grid_for
 
 __all__ = ["Pair", "conv_output_size", "unfold", "fold", "im2col", "col2im"]
@@ -45,10 +45,7 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, ow_size):  # pragma: no cov
 def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragma: no cover
     n_img, chans, height, width = out.shape
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        w = t % width
-        h = (t // width) % height
-        c = (t // (width * height)) % chans
-        n = t // (width * height * chans)
+        n, c, h, w = unravel4(t, chans, height, width)
         total = 0.0
         for i in range(kh):
             hh = h + ph - i * dh

@@ -96,20 +96,28 @@ def log_softmax_backward(grad, out, dim: int):
     return _along(_softmax_grad, dim, grad, out, log=True)
 
 
+@cuda.jit(device=True)
+def _max_and_exp_sum(logits, r):  # pragma: no cover - compiled
+    """(m, Σ_j e^{logits[r, j] − m}) with m = max_j logits[r, j]: row r's softmax constants."""
+    top = -math.inf
+    for j in range(logits.shape[1]):
+        top = max(top, logits[r, j])
+    total = 0.0
+    for j in range(logits.shape[1]):
+        total += math.exp(logits[r, j] - top)
+    return top, total
+
+
 @cuda.jit
 def _cross_entropy(logits, target, smoothing, loss):  # pragma: no cover - compiled
     """Thread n: loss[n] = (1 − ε)(−log p[n, y_n]) − ε · mean_c log p[n, c]."""
     n, c = logits.shape
     for r in range(cuda.grid(1), n, cuda.gridsize(1)):
-        top = -math.inf
-        for j in range(c):
-            top = max(top, logits[r, j])
-        total = 0.0
+        top, total = _max_and_exp_sum(logits, r)
+        shift = top + math.log(total)  # log p[r, j] = logits[r, j] − shift
         mean = 0.0
         for j in range(c):
-            total += math.exp(logits[r, j] - top)
             mean += logits[r, j]
-        shift = top + math.log(total)  # log p[r, j] = logits[r, j] − shift
         nll = shift - logits[r, target[r]]
         loss[r] = (1.0 - smoothing) * nll - smoothing * (mean / c - shift)
 
@@ -119,12 +127,7 @@ def _cross_entropy_grad(grad, logits, target, smoothing, out):  # pragma: no cov
     """Thread n: out[n, c] = grad[n] · (softmax(logits[n])_c − q_{n,c})."""
     n, c = logits.shape
     for r in range(cuda.grid(1), n, cuda.gridsize(1)):
-        top = -math.inf
-        for j in range(c):
-            top = max(top, logits[r, j])
-        total = 0.0
-        for j in range(c):
-            total += math.exp(logits[r, j] - top)
+        top, total = _max_and_exp_sum(logits, r)
         for j in range(c):
             q = smoothing / c + (1.0 - smoothing if j == target[r] else 0.0)
             out[r, j] = grad[r] * (math.exp(logits[r, j] - top) / total - q)

@@ -20,7 +20,7 @@ import numpy as np
 from numba import cuda
 
 from minidl.kernels.cpu.im2col import conv_output_size
-from minidl.kernels.cuda.elementwise import empty, zeros
+from minidl.kernels.cuda.elementwise import empty, unravel4, zeros
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -29,10 +29,7 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw):  # pragma: no cover - compil
     n_img, chans, oh_size, ow_size = out.shape
     height, width = x.shape[2], x.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         i0 = max(oh * sh - ph, 0)
         j0 = max(ow * sw - pw, 0)
         best = x[n, c, i0, j0]
@@ -51,10 +48,7 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw):  # pragma: no cover - compil
 def _max_pool_grad(grad, idx, out):  # pragma: no cover - compiled
     n_img, chans, oh_size, ow_size = grad.shape
     for t in range(cuda.grid(1), grad.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         cuda.atomic.add(out, (n, c, idx[n, c, oh, ow]), grad[n, c, oh, ow])
 
 
@@ -84,10 +78,7 @@ def _avg_pool(x, out, kh, kw, sh, sw, ph, pw):  # pragma: no cover - compiled
     n_img, chans, oh_size, ow_size = out.shape
     height, width = x.shape[2], x.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         h0 = oh * sh - ph
         w0 = ow * sw - pw
         total = 0.0
@@ -102,10 +93,7 @@ def _avg_pool_grad(grad, out, kh, kw, sh, sw, ph, pw):  # pragma: no cover - com
     n_img, chans, height, width = out.shape
     oh_size, ow_size = grad.shape[2], grad.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        w = t % width
-        h = (t // width) % height
-        c = (t // (width * height)) % chans
-        n = t // (width * height * chans)
+        n, c, h, w = unravel4(t, chans, height, width)
         total = 0.0
         for oh in range(max(0, (h + ph - kh + sh) // sh), min(oh_size, (h + ph) // sh + 1)):
             for ow in range(max(0, (w + pw - kw + sw) // sw), min(ow_size, (w + pw) // sw + 1)):
@@ -143,10 +131,7 @@ def _adaptive_avg_pool(x, out):  # pragma: no cover - compiled
     n_img, chans, oh_size, ow_size = out.shape
     height, width = x.shape[2], x.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        ow = t % ow_size
-        oh = (t // ow_size) % oh_size
-        c = (t // (ow_size * oh_size)) % chans
-        n = t // (ow_size * oh_size * chans)
+        n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
         h0, h1 = _bin(oh, height, oh_size)
         w0, w1 = _bin(ow, width, ow_size)
         total = 0.0
@@ -161,10 +146,7 @@ def _adaptive_avg_pool_grad(grad, out):  # pragma: no cover - compiled
     n_img, chans, height, width = out.shape
     oh_size, ow_size = grad.shape[2], grad.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        w = t % width
-        h = (t // width) % height
-        c = (t // (width * height)) % chans
-        n = t // (width * height * chans)
+        n, c, h, w = unravel4(t, chans, height, width)
         total = 0.0
         for oh in range(oh_size):
             h0, h1 = _bin(oh, height, oh_size)
