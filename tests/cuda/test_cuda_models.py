@@ -79,8 +79,8 @@ def test_char_lstm_trains_on_cuda_like_on_cpu() -> None:
     tokens = rng.integers(0, 11, (2, 6))
     batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
 
-    def loss_fn(logits: minidl.Tensor, target: minidl.Tensor) -> minidl.Tensor:
-        return nn.functional.cross_entropy(logits.reshape(-1, 11), target.reshape(-1))
+    def loss_fn(out: tuple[minidl.Tensor, None], target: minidl.Tensor) -> minidl.Tensor:
+        return nn.functional.cross_entropy(out[0].reshape(-1, 11), target.reshape(-1))
 
     cpu, gpu, cpu_model, gpu_model = train_both(
         lambda: CharLSTM(11, 8, 16), batches, loss_fn, lambda p: minidl.optim.Adam(p, lr=0.01))

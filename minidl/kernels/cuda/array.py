@@ -184,7 +184,7 @@ class CudaArray:
         return src._view(shape, _c_strides(shape), src.offset)
 
     def transpose(self, *axes: Any) -> CudaArray:
-        if not axes or axes == (None,):
+        if not axes or (len(axes) == 1 and axes[0] is None):
             axes = tuple(reversed(range(self.ndim)))
         elif len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = tuple(axes[0])
