@@ -13,7 +13,10 @@ from minidl import nn
 def train_both(make: Callable[[], nn.Module], batches: list[tuple[np.ndarray, np.ndarray]],
                loss_fn: Callable, opt: Callable = lambda p: minidl.optim.SGD(p, lr=0.1),
                ) -> tuple[list[float], list[float], nn.Module, nn.Module]:
-    """Train a CPU and a CUDA copy of one model on the same batches; return both losses."""
+    """Train a CPU and a CUDA copy of one model on the same batches; return both losses.
+
+    ``loss_fn(output, y)`` scores ``model(x)``; with ``loss_fn=None`` the model's forward takes
+    ``(x, y)`` and returns ``(output, loss)`` (the zoo's GPT and char LSTM)."""
     minidl.manual_seed(0)
     cpu_model = make()
     gpu_model = make()
@@ -27,7 +30,8 @@ def train_both(make: Callable[[], nn.Module], batches: list[tuple[np.ndarray, np
         losses[dev] = []
         for x, y in batches:
             optimizer.zero_grad()
-            loss = loss_fn(model(minidl.tensor(x, device=dev)), minidl.tensor(y, device=dev))
+            xs, ys = minidl.tensor(x, device=dev), minidl.tensor(y, device=dev)
+            loss = model(xs, ys)[1] if loss_fn is None else loss_fn(model(xs), ys)
             loss.backward()
             optimizer.step()
             losses[dev].append(loss.item())
@@ -81,12 +85,22 @@ def test_char_lstm_trains_on_cuda_like_on_cpu() -> None:
     rng = np.random.default_rng(2)
     tokens = rng.integers(0, 11, (2, 6))
     batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
-
-    def loss_fn(out: tuple[minidl.Tensor, None], target: minidl.Tensor) -> minidl.Tensor:
-        return nn.functional.cross_entropy(out[0].reshape(-1, 11), target.reshape(-1))
-
     cpu, gpu, cpu_model, gpu_model = train_both(
-        lambda: CharLSTM(11, 8, 16), batches, loss_fn, lambda p: minidl.optim.Adam(p, lr=0.01))
+        lambda: CharLSTM(11, 8, 16), batches, None, lambda p: minidl.optim.Adam(p, lr=0.01))
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
+    assert cpu[-1] < cpu[0]
+    assert_same_model(cpu_model, gpu_model)
+
+
+def test_tiny_gpt_trains_on_cuda_like_on_cpu() -> None:
+    from minidl.zoo.gpt import GPT, GPTConfig
+
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(0, 7, (2, 5))
+    batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
+    config = GPTConfig(block_size=4, vocab_size=7, n_layer=1, n_head=2, n_embd=8)
+    cpu, gpu, cpu_model, gpu_model = train_both(
+        lambda: GPT(config), batches, None, lambda p: minidl.optim.AdamW(p, lr=0.01))
     np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
     assert cpu[-1] < cpu[0]
     assert_same_model(cpu_model, gpu_model)

@@ -283,7 +283,8 @@ class CudaArray:
 
         impl = FUNCTIONS.get(func)
         if impl is None:
-            raise TypeError(f"np.{func.__name__} is not supported on cuda arrays "
+            where = getattr(func, "__module__", "numpy").replace("numpy", "np")
+            raise TypeError(f"{where}.{func.__name__} is not supported on cuda arrays "
                             "(minidl.kernels.cuda._numpy_api)")
         return impl(*args, **kwargs)
 
