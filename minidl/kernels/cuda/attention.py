@@ -18,7 +18,7 @@ import numpy as np
 from numba import cuda
 
 from minidl.kernels.cuda.broadcast import broadcast_to
-from minidl.kernels.cuda.elementwise import add, empty, swap_middle
+from minidl.kernels.cuda.elementwise import add, empty, maximum, minimum, swap_middle
 from minidl.kernels.cuda.elementwise import scale as scale_by
 from minidl.kernels.cuda.gemm import bmm
 from minidl.kernels.cuda.launch import grid_for
@@ -44,14 +44,14 @@ def causal_mask(target_len: int, source_len: int, dtype):
 def _masked_softmax_rows(s, mask, use_mask, scale, length, causal):  # pragma: no cover
     rows, n = s.shape
     for r in range(cuda.grid(1), rows, cuda.gridsize(1)):
-        stop = min(r % length + 1, n) if causal else n
+        stop = minimum(r % length + 1, n) if causal else n
         top = -math.inf
         for j in range(stop):
             v = s[r, j] * scale
             if use_mask:
                 v += mask[r, j]
             s[r, j] = v
-            top = max(top, v)
+            top = maximum(top, v)
         total = 0.0
         for j in range(stop):
             e = math.exp(s[r, j] - top)

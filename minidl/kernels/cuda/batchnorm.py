@@ -16,7 +16,7 @@ import math
 
 from numba import cuda
 
-from minidl.kernels.cuda.elementwise import empty, full
+from minidl.kernels.cuda.elementwise import empty, full, maximum
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -45,7 +45,7 @@ def _channel_stats(x, training, rm, rv, momentum, eps, mean, invstd, new_rm, new
             var = sq / m
             if track:
                 new_rm[c] = (1.0 - momentum) * rm[c] + momentum * mu
-                new_rv[c] = (1.0 - momentum) * rv[c] + momentum * var * m / max(m - 1, 1)
+                new_rv[c] = (1.0 - momentum) * rv[c] + momentum * var * m / maximum(m - 1, 1)
         else:
             mu = rm[c]
             var = rv[c]

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from minidl.kernels.cuda.elementwise import copy, map3, scale
+from minidl.kernels.cuda.elementwise import copy, map3, maximum, minimum, scale
 from minidl.kernels.cuda.reduce import reduce_all
 
 
@@ -26,7 +26,7 @@ def _abs_pow(g, y, z, p, b):  # pragma: no cover - compiled
 
 @cuda.jit(device=True)
 def _clamp(g, y, z, limit, b):  # pragma: no cover - compiled
-    return min(max(g, -limit), limit)
+    return minimum(maximum(g, -limit), limit)
 
 
 def clip_grad_norm(grads, max_norm: float, norm_type: float):

@@ -35,6 +35,22 @@ def flat(x):
 
 
 @cuda.jit(device=True)
+def maximum(a, b):  # pragma: no cover - compiled
+    """The larger of a and b, NaN if either is NaN (np.maximum's rule).
+
+    Device code uses this instead of the builtin ``max``: numba's CUDA target compiles
+    ``max``/``min`` through a star-args overload it cannot type (the simulator, running
+    plain Python, would not notice)."""
+    return a if a >= b or a != a else b
+
+
+@cuda.jit(device=True)
+def minimum(a, b):  # pragma: no cover - compiled
+    """The smaller of a and b, NaN if either is NaN (np.minimum's rule)."""
+    return a if a <= b or a != a else b
+
+
+@cuda.jit(device=True)
 def unravel4(t, d1, d2, d3):  # pragma: no cover - compiled
     """(i0, i1, i2, i3): the index of flat position t in a C-ordered (·, d1, d2, d3) array."""
     return t // (d1 * d2 * d3), (t // (d2 * d3)) % d1, (t // d3) % d2, t % d3

@@ -70,10 +70,10 @@ def _stage(src, z, row0, k0, rows, k, k_first, dst, tid):  # pragma: no cover - 
         else:
             i = e // SLAB
             kk = e % SLAB
-        v = 0.0
-        if row0 + i < rows and k0 + kk < k:
-            v = src[z, k0 + kk, row0 + i] if k_first else src[z, row0 + i, k0 + kk]
-        dst[kk, i] = v
+        if row0 + i < rows and k0 + kk < k:  # (no float temporary: it would be a float64)
+            dst[kk, i] = src[z, k0 + kk, row0 + i] if k_first else src[z, row0 + i, k0 + kk]
+        else:
+            dst[kk, i] = 0
 
 
 @cache

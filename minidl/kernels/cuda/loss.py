@@ -17,7 +17,7 @@ import math
 from numba import cuda
 
 from minidl.kernels.cpu.loss import _EPS, _LOG_FLOOR
-from minidl.kernels.cuda.elementwise import empty, map3, sigmoid
+from minidl.kernels.cuda.elementwise import empty, map3, maximum, sigmoid
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -36,7 +36,7 @@ def _softmax(x, out, log):  # pragma: no cover - compiled
         q = t % b
         top = -math.inf
         for j in range(k):
-            top = max(top, x[p, j, q])
+            top = maximum(top, x[p, j, q])
         total = 0.0
         for j in range(k):
             total += math.exp(x[p, j, q] - top)
@@ -101,7 +101,7 @@ def _max_and_exp_sum(logits, r):  # pragma: no cover - compiled
     """(m, Σ_j e^{logits[r, j] − m}) with m = max_j logits[r, j]: row r's softmax constants."""
     top = -math.inf
     for j in range(logits.shape[1]):
-        top = max(top, logits[r, j])
+        top = maximum(top, logits[r, j])
     total = 0.0
     for j in range(logits.shape[1]):
         total += math.exp(logits[r, j] - top)
@@ -152,7 +152,7 @@ def cross_entropy_backward(grad, logits, target, label_smoothing: float):
 
 @cuda.jit(device=True)
 def _bce_logits(x, y, z, a, b):  # pragma: no cover - compiled
-    return max(x, 0.0) - x * y + math.log1p(math.exp(-abs(x)))
+    return maximum(x, 0.0) - x * y + math.log1p(math.exp(-abs(x)))
 
 
 @cuda.jit(device=True)
@@ -162,14 +162,14 @@ def _bce_logits_grad(g, x, y, a, b):  # pragma: no cover - compiled
 
 @cuda.jit(device=True)
 def _bce(p, y, z, a, b):  # pragma: no cover - compiled
-    log_p = max(math.log(p), _LOG_FLOOR) if p > 0 else _LOG_FLOOR
-    log_q = max(math.log1p(-p), _LOG_FLOOR) if p < 1 else _LOG_FLOOR
+    log_p = maximum(math.log(p), _LOG_FLOOR) if p > 0 else _LOG_FLOOR
+    log_q = maximum(math.log1p(-p), _LOG_FLOOR) if p < 1 else _LOG_FLOOR
     return -(y * log_p + (1.0 - y) * log_q)
 
 
 @cuda.jit(device=True)
 def _bce_grad(g, p, y, a, b):  # pragma: no cover - compiled
-    return g * (p - y) / max(p * (1.0 - p), _EPS)
+    return g * (p - y) / maximum(p * (1.0 - p), _EPS)
 
 
 def bce_with_logits_forward(logits, target):

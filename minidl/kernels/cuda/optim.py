@@ -16,7 +16,7 @@ import math
 
 from numba import cuda
 
-from minidl.kernels.cuda.elementwise import empty, flat
+from minidl.kernels.cuda.elementwise import empty, flat, maximum
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -125,7 +125,7 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_sq, lr, beta1, beta2, eps, weigh
         new_m[i] = m
         new_v[i] = v
         if amsgrad:
-            v = max(max_sq[i], v)
+            v = maximum(max_sq[i], v)
             new_max[i] = v
         new_param[i] = p - (lr / bc1) * m / (math.sqrt(v) / math.sqrt(bc2) + eps)
 

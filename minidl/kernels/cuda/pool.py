@@ -20,7 +20,7 @@ import numpy as np
 from numba import cuda
 
 from minidl.kernels.cpu.im2col import conv_output_size
-from minidl.kernels.cuda.elementwise import empty, unravel4, zeros
+from minidl.kernels.cuda.elementwise import empty, maximum, minimum, unravel4, zeros
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -30,12 +30,12 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw):  # pragma: no cover - compil
     height, width = x.shape[2], x.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         n, c, oh, ow = unravel4(t, chans, oh_size, ow_size)
-        i0 = max(oh * sh - ph, 0)
-        j0 = max(ow * sw - pw, 0)
+        i0 = maximum(oh * sh - ph, 0)
+        j0 = maximum(ow * sw - pw, 0)
         best = x[n, c, i0, j0]
         arg = i0 * width + j0
-        for i in range(i0, min(oh * sh - ph + kh, height)):
-            for j in range(j0, min(ow * sw - pw + kw, width)):
+        for i in range(i0, minimum(oh * sh - ph + kh, height)):
+            for j in range(j0, minimum(ow * sw - pw + kw, width)):
                 v = x[n, c, i, j]
                 if (v > best or v != v) and best == best:  # the first NaN wins and stays
                     best = v
@@ -82,8 +82,8 @@ def _avg_pool(x, out, kh, kw, sh, sw, ph, pw):  # pragma: no cover - compiled
         h0 = oh * sh - ph
         w0 = ow * sw - pw
         total = 0.0
-        for i in range(max(h0, 0), min(h0 + kh, height)):
-            for j in range(max(w0, 0), min(w0 + kw, width)):
+        for i in range(maximum(h0, 0), minimum(h0 + kh, height)):
+            for j in range(maximum(w0, 0), minimum(w0 + kw, width)):
                 total += x[n, c, i, j]
         out[n, c, oh, ow] = total / (kh * kw)
 
@@ -95,8 +95,10 @@ def _avg_pool_grad(grad, out, kh, kw, sh, sw, ph, pw):  # pragma: no cover - com
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         n, c, h, w = unravel4(t, chans, height, width)
         total = 0.0
-        for oh in range(max(0, (h + ph - kh + sh) // sh), min(oh_size, (h + ph) // sh + 1)):
-            for ow in range(max(0, (w + pw - kw + sw) // sw), min(ow_size, (w + pw) // sw + 1)):
+        oh0, oh1 = maximum(0, (h + ph - kh + sh) // sh), minimum(oh_size, (h + ph) // sh + 1)
+        ow0, ow1 = maximum(0, (w + pw - kw + sw) // sw), minimum(ow_size, (w + pw) // sw + 1)
+        for oh in range(oh0, oh1):
+            for ow in range(ow0, ow1):
                 total += grad[n, c, oh, ow]
         out[n, c, h, w] = total / (kh * kw)
 

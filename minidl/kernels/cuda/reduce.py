@@ -16,7 +16,7 @@ import math
 
 from numba import cuda
 
-from minidl.kernels.cuda.elementwise import empty
+from minidl.kernels.cuda.elementwise import empty, maximum
 from minidl.kernels.cuda.launch import grid_for
 
 
@@ -28,7 +28,7 @@ def _reduce_middle(x, out, use_max):  # pragma: no cover - compiled
         q = t % b
         total = 0.0 if k == 0 or not use_max else x[p, 0, q]
         for j in range(k):
-            total = max(total, x[p, j, q]) if use_max else total + x[p, j, q]
+            total = maximum(total, x[p, j, q]) if use_max else total + x[p, j, q]
         out[p, q] = total
 
 

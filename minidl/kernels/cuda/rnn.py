@@ -12,7 +12,7 @@ import math
 
 from numba import cuda
 
-from minidl.kernels.cuda.elementwise import empty, map3
+from minidl.kernels.cuda.elementwise import empty, map3, maximum
 from minidl.kernels.cuda.gemm import gemm
 from minidl.kernels.cuda.recurrent import (
     as_rows,
@@ -27,7 +27,7 @@ from minidl.kernels.cuda.recurrent import (
 def _act(pre_x, pre_h, z, relu, b):  # pragma: no cover - compiled
     pre = pre_x + pre_h
     if relu:
-        return max(pre, 0.0)
+        return maximum(pre, 0.0)
     return math.tanh(pre)
 
 
