@@ -104,3 +104,39 @@ def test_tiny_gpt_trains_on_cuda_like_on_cpu() -> None:
     np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
     assert cpu[-1] < cpu[0]
     assert_same_model(cpu_model, gpu_model)
+
+
+def test_tiny_dcgan_step_on_cuda_like_on_cpu() -> None:
+    """Chapter 5's DCGAN (transposed convolutions, batch norm) at width 2: one
+    discriminator step and one generator step on each device, from the same weights."""
+    from minidl.course.gan.models import dcgan_discriminator, dcgan_generator, dcgan_init_
+
+    rng = np.random.default_rng(4)
+    real = rng.uniform(-1, 1, (2, 1, 28, 28)).astype(np.float32)
+    z = rng.standard_normal((2, 4)).astype(np.float32)
+    minidl.manual_seed(0)
+    nets = {"cpu": (dcgan_init_(dcgan_generator(4, width=2)), dcgan_init_(dcgan_discriminator(2)))}
+    gpu = (dcgan_generator(4, width=2), dcgan_discriminator(2))
+    for twin, net in zip(gpu, nets["cpu"]):
+        twin.load_state_dict(net.state_dict())
+        twin.to("cuda")
+    nets["cuda"] = gpu
+    bce = nn.BCEWithLogitsLoss()
+    losses = {}
+    for dev, (g, d) in nets.items():
+        opt_g = minidl.optim.Adam(g.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        opt_d = minidl.optim.Adam(d.parameters(), lr=2e-3, betas=(0.5, 0.999))
+        ones, zeros = minidl.ones(2, 1, device=dev), minidl.zeros(2, 1, device=dev)
+        fake = g(minidl.tensor(z, device=dev))
+        loss_d = bce(d(minidl.tensor(real, device=dev)), ones) + bce(d(fake.detach()), zeros)
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        loss_g = bce(d(fake), ones)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        losses[dev] = [loss_d.item(), loss_g.item()]
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    for cpu_net, gpu_net in zip(nets["cpu"], nets["cuda"]):
+        assert_same_model(cpu_net, gpu_net)

@@ -100,7 +100,7 @@ class CudaArray:
         src = self if self.is_contiguous() else self.copy()
         flat = src.buf if src.offset == 0 and src.buf.size == max(src.size, 1) else \
             src.buf[src.offset:src.offset + src.size]
-        return flat.reshape(self.shape) if self.shape else flat
+        return flat.reshape(self.shape)  # () gives a 0-d device array
 
     def is_contiguous(self) -> bool:
         return all(s == c for s, c, n in zip(self.strides_, _c_strides(self.shape), self.shape)
