@@ -46,15 +46,20 @@ def assert_same_model(cpu_model: nn.Module, gpu_model: nn.Module, tol: float = 1
                                    atol=tol, err_msg=name)
 
 
-def test_mlp_trains_on_cuda_like_on_cpu() -> None:
-    rng = np.random.default_rng(0)
-    batches = [(rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8))] * 3
-    cpu, gpu, cpu_model, gpu_model = train_both(
-        lambda: nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3)), batches,
-        nn.CrossEntropyLoss(), lambda p: minidl.optim.Adam(p, lr=0.01))
+def check_trains_alike(make: Callable[[], nn.Module], batches: list, loss_fn: Callable | None,
+                       opt: Callable) -> None:
+    """Same losses step by step (float32 tolerance), a falling loss, the same weights."""
+    cpu, gpu, cpu_model, gpu_model = train_both(make, batches, loss_fn, opt)
     np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
     assert cpu[-1] < cpu[0]
     assert_same_model(cpu_model, gpu_model)
+
+
+def test_mlp_trains_on_cuda_like_on_cpu() -> None:
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((8, 5)).astype(np.float32), rng.integers(0, 3, 8))] * 3
+    check_trains_alike(lambda: nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 3)),
+                       batches, nn.CrossEntropyLoss(), lambda p: minidl.optim.Adam(p, lr=0.01))
 
 
 def test_lenet_trains_on_cuda_like_on_cpu() -> None:
@@ -71,12 +76,8 @@ def test_lenet_trains_on_cuda_like_on_cpu() -> None:
             nn.Linear(5 * 2 * 2, 40), nn.Tanh(), nn.Linear(40, 28), nn.Tanh(),
             nn.Linear(28, 10))
 
-    cpu, gpu, cpu_model, gpu_model = train_both(lenet, batches, nn.CrossEntropyLoss(),
-                                                lambda p: minidl.optim.SGD(p, lr=0.05,
-                                                                           momentum=0.9))
-    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
-    assert cpu[-1] < cpu[0]
-    assert_same_model(cpu_model, gpu_model)
+    check_trains_alike(lenet, batches, nn.CrossEntropyLoss(),
+                       lambda p: minidl.optim.SGD(p, lr=0.05, momentum=0.9))
 
 
 def test_char_lstm_trains_on_cuda_like_on_cpu() -> None:
@@ -85,11 +86,8 @@ def test_char_lstm_trains_on_cuda_like_on_cpu() -> None:
     rng = np.random.default_rng(2)
     tokens = rng.integers(0, 11, (2, 6))
     batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
-    cpu, gpu, cpu_model, gpu_model = train_both(
-        lambda: CharLSTM(11, 8, 16), batches, None, lambda p: minidl.optim.Adam(p, lr=0.01))
-    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
-    assert cpu[-1] < cpu[0]
-    assert_same_model(cpu_model, gpu_model)
+    check_trains_alike(lambda: CharLSTM(11, 8, 16), batches, None,
+                       lambda p: minidl.optim.Adam(p, lr=0.01))
 
 
 def test_tiny_gpt_trains_on_cuda_like_on_cpu() -> None:
@@ -99,11 +97,8 @@ def test_tiny_gpt_trains_on_cuda_like_on_cpu() -> None:
     tokens = rng.integers(0, 7, (2, 5))
     batches = [(tokens[:, :-1], tokens[:, 1:])] * 2
     config = GPTConfig(block_size=4, vocab_size=7, n_layer=1, n_head=2, n_embd=8)
-    cpu, gpu, cpu_model, gpu_model = train_both(
-        lambda: GPT(config), batches, None, lambda p: minidl.optim.AdamW(p, lr=0.01))
-    np.testing.assert_allclose(gpu, cpu, rtol=1e-5)
-    assert cpu[-1] < cpu[0]
-    assert_same_model(cpu_model, gpu_model)
+    check_trains_alike(lambda: GPT(config), batches, None,
+                       lambda p: minidl.optim.AdamW(p, lr=0.01))
 
 
 def test_tiny_dcgan_step_on_cuda_like_on_cpu() -> None:

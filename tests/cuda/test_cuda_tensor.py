@@ -107,3 +107,10 @@ def test_minidl_cuda_module() -> None:
     assert isinstance(minidl.cuda.get_device_name(), str)
     minidl.cuda.synchronize()
     minidl.cuda.manual_seed(0)
+
+
+def test_tensor_of_a_tensor_keeps_or_changes_its_device() -> None:
+    y = minidl.tensor([1.0, 2.0], device="cuda")
+    assert minidl.tensor(y).is_cuda  # as torch.tensor(t): a copy on t's device
+    z = minidl.tensor(y, device="cpu")
+    assert not z.is_cuda and isinstance(z.numpy(), np.ndarray)
