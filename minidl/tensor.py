@@ -101,7 +101,9 @@ class Tensor:
         if device is None and isinstance(data, Tensor):
             device = data.device
         dev = check_available(_parse_device(device))
-        self._data: np.ndarray = to_device(_to_array(data, dtype), dev)
+        array = _to_array(data, dtype)
+        self._data: np.ndarray = array if dev is CPU and type(array) is np.ndarray else \
+            to_device(array, dev)
         self.device: Device = dev
         self._grad: Tensor | None = None
         self.grad_fn: Node | None = None

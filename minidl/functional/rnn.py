@@ -259,7 +259,7 @@ def _cell(name: str, apply: Callable[..., Any], input: Tensor, states: Sequence[
     hidden = w_hh.shape[1]
     batched = x.ndim == 2
     shape = (x.shape[0], hidden) if batched else (hidden,)
-    states = [Tensor(np.zeros(shape, x.dtype)) if s is None
+    states = [Tensor(np.zeros(shape, x.dtype), device=x.device) if s is None
               else _check_state(name, "hx", s, shape, x.dtype) for s in states]
     if not batched:
         x, states = x.unsqueeze(0), [s.unsqueeze(0) for s in states]
@@ -331,7 +331,7 @@ def _stack(name: str, layer: Callable[..., tuple[Tensor, ...]], gates: int, inpu
     elif batch_first:
         x = x.transpose(0, 1)
     shape = (len(weights), x.shape[1], hidden) if batched else (len(weights), hidden)
-    states = [Tensor(np.zeros(shape, x.dtype)) if s is None
+    states = [Tensor(np.zeros(shape, x.dtype), device=x.device) if s is None
               else _check_state(name, what, s, shape, x.dtype)
               for s, what in zip(states, ("h_0", "c_0"), strict=False)]
     if not batched:

@@ -37,7 +37,8 @@ def _new(array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Ten
         array = array.astype(np.dtype(dtype), copy=False)
     # random draws are made on the host by minidl's generator and uploaded, so a seed gives
     # the same numbers on every device
-    return Tensor._from_op(to_device(array, dev), None, 0, dev).requires_grad_(requires_grad)
+    array = array if dev is CPU else to_device(array, dev)
+    return Tensor._from_op(array, None, 0, dev).requires_grad_(requires_grad)
 
 
 def _inferred(value: Any) -> np.dtype:

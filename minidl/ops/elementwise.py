@@ -207,7 +207,7 @@ class Clip(Function):
     def backward(ctx: Node, grad: np.ndarray):
         (a,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        keep = np.ones(a.shape, dtype=bool)
+        keep = np.ones_like(a, dtype=bool)  # on a's device
         if lo is not None:
             keep &= a >= lo
         if hi is not None:

@@ -55,7 +55,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         shape, where = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
+        full = np.zeros_like(grad, shape=shape)  # on grad's device
         np.add.at(full, where, grad)
         return full, None, None
 
@@ -90,7 +90,7 @@ class Scatter(Function):
             grad_a[where] = 0
         grad_src = None
         if ctx.needs_input_grad[3]:
-            grad_src = np.zeros(src_shape, dtype=grad.dtype)
+            grad_src = np.zeros_like(grad, shape=src_shape)
             grad_src[block] = grad[where]
         return grad_a, None, None, grad_src, None
 

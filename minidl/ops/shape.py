@@ -109,7 +109,7 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         shape, dtype, index = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
+        full = np.zeros_like(grad, shape=shape)  # on grad's device
         np.add.at(full, index, grad)
         return full, None
 

@@ -313,9 +313,20 @@ def _clip(a: CudaArray, a_min: Any = None, a_max: Any = None, **_: Any) -> CudaA
     return out
 
 
-@implements(np.tril, np.triu)
-def _tri(*_: Any, **__: Any) -> Any:
-    raise TypeError("np.tril/np.triu: make the mask on the host and upload it")
+def _triangle(a: CudaArray, k: int, upper: bool) -> CudaArray:
+    """The lower (upper) triangle of the last two axes, zeros elsewhere (mask made on the
+    host from the shape alone, uploaded once per shape)."""
+    key = (a.shape[-2:], int(k), upper)
+    mask = _TRIANGLES.get(key)
+    if mask is None:
+        lower = np.tri(*a.shape[-2:], k=k - 1 if upper else k, dtype=bool)
+        mask = _TRIANGLES[key] = CudaArray.from_host(~lower if upper else lower)
+    return _where(mask, a, 0)
+
+
+_TRIANGLES: dict[tuple, CudaArray] = {}
+implements(np.tril)(lambda m, k=0: _triangle(m, k, upper=False))
+implements(np.triu)(lambda m, k=0: _triangle(m, k, upper=True))
 
 
 @implements(np.matmul)

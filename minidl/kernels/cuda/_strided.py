@@ -69,7 +69,9 @@ def map_kernel(fn: Callable, nin: int) -> Callable:
 
     ``out`` and each input are ``(buf, offset, strides)`` triples already padded to
     MAXDIM and broadcast to ``shape`` (padded too). The result of ``fn`` is cast to
-    ``out``'s dtype when stored.
+    ``out``'s dtype when stored. When every operand is C-contiguous over ``shape`` or a
+    broadcast scalar (the common case), a flat kernel runs that skips the index
+    arithmetic (operand k reads ``buf[offset + i·step_k]`` with step 1 or 0).
     """
     dev = cuda.jit(device=True)(fn)
     if nin == 1:
@@ -77,14 +79,24 @@ def map_kernel(fn: Callable, nin: int) -> Callable:
         def k1(shape, n, o, oo, os, a, ao, as_):  # noqa: ANN001
             for i in range(cuda.grid(1), n, cuda.gridsize(1)):
                 o[oo + _offset(i, shape, os)] = dev(a[ao + _offset(i, shape, as_)])
-        kernel = k1
+
+        @cuda.jit
+        def f1(n, o, oo, os, a, ao, as_):  # noqa: ANN001
+            for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+                o[oo + i * os] = dev(a[ao + i * as_])
+        kernel, flat = k1, f1
     elif nin == 2:
         @cuda.jit
         def k2(shape, n, o, oo, os, a, ao, as_, b, bo, bs):  # noqa: ANN001
             for i in range(cuda.grid(1), n, cuda.gridsize(1)):
                 o[oo + _offset(i, shape, os)] = dev(a[ao + _offset(i, shape, as_)],
                                                     b[bo + _offset(i, shape, bs)])
-        kernel = k2
+
+        @cuda.jit
+        def f2(n, o, oo, os, a, ao, as_, b, bo, bs):  # noqa: ANN001
+            for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+                o[oo + i * os] = dev(a[ao + i * as_], b[bo + i * bs])
+        kernel, flat = k2, f2
     elif nin == 3:
         @cuda.jit
         def k3(shape, n, o, oo, os, a, ao, as_, b, bo, bs, c, co, cs):  # noqa: ANN001
@@ -92,18 +104,43 @@ def map_kernel(fn: Callable, nin: int) -> Callable:
                 o[oo + _offset(i, shape, os)] = dev(a[ao + _offset(i, shape, as_)],
                                                     b[bo + _offset(i, shape, bs)],
                                                     c[co + _offset(i, shape, cs)])
-        kernel = k3
+
+        @cuda.jit
+        def f3(n, o, oo, os, a, ao, as_, b, bo, bs, c, co, cs):  # noqa: ANN001
+            for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+                o[oo + i * os] = dev(a[ao + i * as_], b[bo + i * bs], c[co + i * cs])
+        kernel, flat = k3, f3
     else:
         raise ValueError(f"map_kernel: 1 to 3 inputs, got {nin}")
 
     def run(shape: tuple[int, ...], out: tuple, *ins: tuple) -> None:
         n = int(np.prod(shape))
+        dense = _c_strides(shape)
+        steps = []
+        for op in (out, *ins):
+            used = tuple(st if size > 1 else 0 for st, size in zip(op[2], shape))
+            steps.append(1 if used == dense else 0 if not any(used) else -1)
+        if min(steps) >= 0 and steps[0] == 1:
+            args: list = [n]
+            for (buf, off, _), step in zip((out, *ins), steps):
+                args.extend((buf, off, step))
+            _launch(flat, n, *args)
+            return
         args = [shape, n, *out]
         for operand in ins:
             args.extend(operand)
         _launch(kernel, n, *args)
 
     return run
+
+
+def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """C-order element strides of ``shape``, with 0 for size-1 axes (as padding gives)."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step if size > 1 else 0)
+        step *= size
+    return tuple(reversed(strides))
 
 
 def reduce_kernel(combine: Callable) -> Callable:

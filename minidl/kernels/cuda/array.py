@@ -100,7 +100,7 @@ class CudaArray:
         src = self if self.is_contiguous() else self.copy()
         flat = src.buf if src.offset == 0 and src.buf.size == max(src.size, 1) else \
             src.buf[src.offset:src.offset + src.size]
-        return flat.reshape(self.shape) if self.shape else flat
+        return flat.reshape(self.shape)  # () gives a 0-d device array
 
     def is_contiguous(self) -> bool:
         return all(s == c for s, c, n in zip(self.strides_, _c_strides(self.shape), self.shape)
@@ -184,7 +184,7 @@ class CudaArray:
         return src._view(shape, _c_strides(shape), src.offset)
 
     def transpose(self, *axes: Any) -> CudaArray:
-        if not axes or axes == (None,):
+        if not axes or (len(axes) == 1 and axes[0] is None):
             axes = tuple(reversed(range(self.ndim)))
         elif len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = tuple(axes[0])
@@ -283,7 +283,8 @@ class CudaArray:
 
         impl = FUNCTIONS.get(func)
         if impl is None:
-            raise TypeError(f"np.{func.__name__} is not supported on cuda arrays "
+            where = getattr(func, "__module__", "numpy").replace("numpy", "np")
+            raise TypeError(f"{where}.{func.__name__} is not supported on cuda arrays "
                             "(minidl.kernels.cuda._numpy_api)")
         return impl(*args, **kwargs)
 
