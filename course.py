@@ -5,7 +5,8 @@
     python course.py test    # set up .venv, then run the whole test suite (what CI runs):
                              # ruff; pytest on tests/ and the notebooks with the solutions;
                              # the notebooks again on the untouched exercise stubs,
-                             # under another OpenBLAS kernel and one thread
+                             # under another OpenBLAS kernel and one thread; tests/cuda
+                             # under numba's CUDA simulator
     python course.py setup   # only set up
 
 Set-up creates a virtual environment in ``.venv`` beside this file and installs
@@ -34,12 +35,16 @@ NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
 # 2. the notebooks again as a learner first meets them, on the exercise stubs, with another
 #    OpenBLAS kernel and one BLAS thread: a checked output that depends on float32 digits
 #    (which differ between CPUs, BLAS kernels and thread counts) fails here, not on the
-#    next machine (see other_blas_settings).
+#    next machine (see other_blas_settings);
+# 3. tests/cuda (the CUDA kernels, CUDA tensors and models on cuda) under numba's CUDA
+#    simulator, which must be switched on before numba is imported: hence its own process.
+#    Run 1 skips tests/cuda unless the machine has a GPU, where they run for real.
 TEST_RUNS = [
     ({}, ["-m", "pytest", "tests", "notebooks", *NBVAL, "--impl", "solutions",
           "-p", "no:cacheprovider"]),
     ({"MINIDL_IMPL": "exercises", "OTHER_BLAS": "1"},
      ["-m", "pytest", "notebooks", *NBVAL, "-p", "no:cacheprovider"]),
+    ({"NUMBA_ENABLE_CUDASIM": "1"}, ["-m", "pytest", "tests/cuda", "-p", "no:cacheprovider"]),
 ]
 
 

@@ -1,27 +1,49 @@
 """``minidl.cuda``: the ``torch.cuda`` calls that PyTorch programs make to pick a device.
 
-minidl's tensors live on the CPU in this version (see ``minidl/device.py``), so
-``is_available()`` is False and ``device = "cuda" if minidl.cuda.is_available() else "cpu"``
-picks the CPU. When the numba.cuda backend holds tensors, ``is_available`` becomes
-``device.cuda_is_available()`` and the rest of this module follows from it.
+``is_available()`` is true when numba.cuda sees a GPU, or runs its CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1`` set before numba is imported), so
+``device = "cuda" if minidl.cuda.is_available() else "cpu"`` works as in PyTorch.
+minidl uses one GPU (``cuda:0``).
 """
 
 from __future__ import annotations
 
+from minidl.device import cuda_is_available
+
 
 def is_available() -> bool:
-    """Whether minidl tensors can live on a CUDA GPU (not in this version)."""
-    return False
+    """Whether minidl tensors can live on a CUDA device here."""
+    return cuda_is_available()
 
 
 def device_count() -> int:
-    """How many GPUs minidl can put tensors on."""
-    return 0
+    """How many GPUs minidl can put tensors on (it uses one)."""
+    return 1 if cuda_is_available() else 0
+
+
+def get_device_name(device: int | None = None) -> str:
+    """The GPU's name (``"numba CUDA simulator"`` under the simulator)."""
+    from numba import cuda
+
+    from minidl.kernels.cuda.launch import SIMULATED
+
+    if SIMULATED:
+        return "numba CUDA simulator"
+    name = cuda.get_current_device().name
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def synchronize(device: int | None = None) -> None:
+    """Wait until every kernel launched so far has finished (before timing, say)."""
+    from numba import cuda
+
+    if cuda_is_available():
+        cuda.synchronize()
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the GPU generators: nothing to seed without a GPU (``minidl.manual_seed`` seeds
-    everything minidl draws)."""
+    """Seed the GPU generators: CUDA tensors' random values are drawn on the host by
+    minidl's generator and uploaded, so ``minidl.manual_seed`` seeds them already."""
 
 
 manual_seed_all = manual_seed

@@ -28,7 +28,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from minidl.errors import DTypeError
+from minidl.device import check_available
+from minidl.device import device as parse_device
+from minidl.errors import DeviceError, DTypeError
 from minidl.tensor import Tensor
 
 PathLike = str | os.PathLike | IO[bytes]
@@ -58,7 +60,7 @@ def _arrays(obj: Any) -> dict[str, np.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise TypeError(f"save: state dict keys must be strings, got {key!r}")
-        array = value.detach().numpy() if isinstance(value, Tensor) else value
+        array = value.detach().cpu().numpy() if isinstance(value, Tensor) else value
         if not isinstance(array, np.ndarray):
             raise TypeError(
                 f"save: entry {key!r} must be a Tensor or ndarray, got {type(value).__name__}"
@@ -151,13 +153,16 @@ def load(path: PathLike, map_location: Any = None, weights_only: bool = True) ->
         OrderedDict[str, Tensor]:
     """Read a file written by :func:`save`: an OrderedDict of name → Tensor, in saved order.
 
-    ``map_location`` (only ``None`` or ``"cpu"``) and ``weights_only`` (always true: no
-    pickles are ever loaded) are accepted so PyTorch-style calls run unchanged. A
+    ``map_location`` (``None``/``"cpu"``, or ``"cuda"`` where a CUDA device is available)
+    puts the tensors on that device; ``weights_only`` (always true: no pickles are ever
+    loaded) is accepted so PyTorch-style calls run unchanged. A
     truncated, corrupt or foreign file raises :class:`CheckpointError` naming it.
     """
-    if map_location not in (None, "cpu"):
-        raise ValueError(f"load: map_location must be None or 'cpu' (tensors live on the CPU), "
-                         f"got {map_location!r}")
+    try:
+        dev = check_available(parse_device(map_location))
+    except DeviceError as err:
+        raise ValueError(f"load: map_location={map_location!r} cannot hold tensors here: {err}"
+                         ) from None
     if not weights_only:
         raise ValueError("load: weights_only=False would allow pickles; minidl loads arrays only")
     try:
@@ -180,7 +185,7 @@ def load(path: PathLike, map_location: Any = None, weights_only: bool = True) ->
         state = OrderedDict()
         for key in archive.files:
             try:
-                state[key] = Tensor(archive[key])
+                state[key] = Tensor(archive[key], device=dev)
             except ValueError as e:
                 if "pickle" in str(e):  # an object array, which would need pickle
                     raise _not_ours(path, f"holds something other than plain arrays in "

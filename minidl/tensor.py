@@ -25,9 +25,10 @@ from minidl import random as _random
 from minidl.autograd import engine
 from minidl.autograd.function import AccumulateGrad, Node
 from minidl.autograd.grad_mode import is_grad_enabled
-from minidl.device import CPU, Device, check_available
+from minidl.device import CPU, CUDA, Device, check_available, to_device
 from minidl.device import device as _parse_device
 from minidl.errors import DTypeError, GraphError, ShapeError, fmt_shape
+from minidl.kernels import dispatch
 from minidl.ops._util import category
 
 float16 = np.dtype(np.float16)
@@ -48,7 +49,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Convert ``data`` the way ``torch.tensor`` does: Python floats → float32."""
     if isinstance(data, Tensor):
         arr = data._data.copy()
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, np.ndarray) or dispatch.is_device_array(data):
         arr = data.copy()
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
@@ -97,9 +98,12 @@ class Tensor:
         dtype: Any = None,
         device: str | Device | None = None,
     ) -> None:
-        dev = _parse_device(device)
-        check_available(dev)
-        self._data: np.ndarray = _to_array(data, dtype)
+        if device is None and isinstance(data, Tensor):
+            device = data.device
+        dev = check_available(_parse_device(device))
+        array = _to_array(data, dtype)
+        self._data: np.ndarray = array if dev is CPU and type(array) is np.ndarray else \
+            to_device(array, dev)
         self.device: Device = dev
         self._grad: Tensor | None = None
         self.grad_fn: Node | None = None
@@ -112,8 +116,12 @@ class Tensor:
     @classmethod
     def _from_op(cls, array: Any, node: Node | None, index: int, dev: Device | None) -> Tensor:
         out = cls.__new__(cls)
-        out._data = np.asarray(array)
-        out.device = dev or CPU
+        if type(array) is np.ndarray:
+            out._data, out.device = array, dev or CPU
+        elif dispatch.is_device_array(array):
+            out._data, out.device = array, dev or CUDA
+        else:
+            out._data, out.device = np.asarray(array), dev or CPU
         out._grad = None
         out.grad_fn = node
         out._output_index = index
@@ -125,7 +133,7 @@ class Tensor:
 
     def _share_version(self, base: Tensor, index: Any = None) -> None:
         """Make this op output a view of ``base`` when it shares ``base``'s memory."""
-        if np.may_share_memory(self._data, base._data):
+        if type(self._data) is type(base._data) and np.may_share_memory(self._data, base._data):
             self._version_counter = base._version_counter
             self._view_of = (base, index)
 
@@ -145,12 +153,15 @@ class Tensor:
         """``p.data = t`` gives ``p`` the values of ``t`` (any shape, as in PyTorch). A NumPy
         array is accepted too (minidl's earlier spelling), and so is the tensor ``p.data``
         itself, which is what ``p.data -= x`` assigns back after changing it in place."""
-        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+        self._data = value._data if isinstance(value, Tensor) else \
+            to_device(_to_array(value), self.device)
+        self.device = value.device if isinstance(value, Tensor) else self.device
         if self._data.dtype.kind not in "fiub":
             raise DTypeError(f"data: unsupported dtype {self._data.dtype}")
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)``: the values as a NumPy array (shared unless a copy is needed)."""
+        self._host_check("np.asarray")
         if dtype is not None and np.dtype(dtype) != self.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
@@ -258,7 +269,7 @@ class Tensor:
     def _accumulate_grad(self, grad: np.ndarray) -> None:
         grad = grad.astype(self.dtype, copy=False)
         if self._grad is None:
-            self._grad = Tensor._from_op(np.array(grad, copy=True), None, 0, self.device)
+            self._grad = Tensor._from_op(grad.copy(), None, 0, self.device)
         else:
             self._grad._data = self._grad._data + grad
 
@@ -306,7 +317,8 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
-        """The underlying NumPy array (shared, not copied)."""
+        """The underlying NumPy array (shared, not copied); a CUDA tensor raises."""
+        self._host_check("numpy")
         if self.requires_grad:
             raise GraphError(
                 "numpy: this tensor requires grad; call tensor.detach().numpy() to leave the graph"
@@ -315,6 +327,12 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self._data.tolist()
+
+    def _host_check(self, op: str) -> None:
+        """PyTorch's refusal to hand out a device tensor's memory as a NumPy array."""
+        if self.device.type != "cpu":
+            raise TypeError(f"{op}: can't convert {self.device} device type tensor to numpy. "
+                            "Use Tensor.cpu() to copy the tensor to host memory first.")
 
     def __float__(self) -> float:
         return float(self.item())
@@ -349,13 +367,18 @@ class Tensor:
                 device = arg
             elif arg is not None:
                 dtype = arg
+        out = self
         if device is not None:
-            check_available(_parse_device(device))
-        if dtype is None or np.dtype(dtype) == self.dtype:
-            return self
+            dev = check_available(_parse_device(device))
+            if dev != self.device:
+                from minidl.ops.elementwise import ToDevice
+
+                out = ToDevice.apply(self, device=dev)
+        if dtype is None or np.dtype(dtype) == out.dtype:
+            return out
         from minidl.ops.elementwise import Cast
 
-        return Cast.apply(self, dtype=np.dtype(dtype))
+        return Cast.apply(out, dtype=np.dtype(dtype))
 
     def type(self, dtype: Any = None) -> Any:
         """``t.type(minidl.float64)`` casts; ``t.type()`` names the type, as in PyTorch."""
@@ -371,7 +394,7 @@ class Tensor:
         return self.to("cuda" if device is None else f"cuda:{int(device)}")
 
     def cpu(self) -> Tensor:
-        return self
+        return self.to(CPU)
 
     def float(self) -> Tensor:
         return self.to(float32)
@@ -451,7 +474,10 @@ class Tensor:
     def _write(self, op: str, values: Any, index: Any = Ellipsis) -> None:
         """Store ``values`` in this tensor's memory (all of it, or ``self[index]``) and count
         the change. The shape stays; a float result is not stored in an integer tensor."""
-        values = np.asarray(values)
+        if not dispatch.is_device_array(values):
+            values = np.asarray(values)
+            if self.device != CPU and values.ndim:
+                values = to_device(values, self.device)
         if index is Ellipsis:
             if not _broadcasts_to(values.shape, self.shape):
                 raise ShapeError(
@@ -487,7 +513,9 @@ class Tensor:
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values (broadcast to this shape) into this tensor."""
         if not isinstance(src, Tensor):
-            src = np.asarray(src)
+            src = src if dispatch.is_device_array(src) else np.asarray(src)
+        elif src.device != self.device:  # copy_ crosses devices, as in PyTorch
+            src = src.to(self.device)
         if not _broadcasts_to(np.shape(src), self.shape):
             raise ShapeError(
                 f"copy_: cannot copy shape {fmt_shape(np.shape(src))} into "
@@ -496,12 +524,12 @@ class Tensor:
         return self._set_values("copy_", src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        return self._set_values("uniform_",
-                                _random.default_generator().uniform(a, b, self.shape))
+        return self._set_values("uniform_", to_device(
+            _random.default_generator().uniform(a, b, self.shape), self.device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return self._set_values("normal_",
-                                _random.default_generator().normal(mean, std, self.shape))
+        return self._set_values("normal_", to_device(
+            _random.default_generator().normal(mean, std, self.shape), self.device))
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         return self._inplace("add_", lambda t: ops.add(t, other, alpha), other)
@@ -580,9 +608,9 @@ class Tensor:
     # -- display -----------------------------------------------------------------
     def __repr__(self) -> str:
         body = np.array2string(
-            self._data, precision=4, separator=", ", prefix="tensor(", threshold=200
+            to_device(self._data, CPU), precision=4, separator=", ", prefix="tensor(", threshold=200
         )
-        extras = []
+        extras = [] if self.device == CPU else [f"device='{self.device}'"]
         if self.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:

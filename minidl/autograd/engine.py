@@ -9,6 +9,7 @@ import numpy as np
 
 from minidl.autograd.function import AccumulateGrad, Node
 from minidl.errors import GraphError, ShapeError, fmt_shape
+from minidl.kernels.dispatch import is_device_array
 from minidl.kernels.slots import slot
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class GraphRoot(Node):
     def __init__(self, seeds: list[tuple[Tensor, np.ndarray]]) -> None:
         super().__init__(None)
         self.next_functions = tuple(t._graph_edge() for t, _ in seeds)
-        self.output_meta = [((), np.dtype(np.float64))]
+        self.output_meta = [((), np.dtype(np.float64), None)]
         self.seed_grads = tuple(g for _, g in seeds)
 
     def run_backward(self, grads: list[np.ndarray | None]) -> tuple[np.ndarray, ...]:
@@ -177,8 +178,9 @@ def _run(
         for (parent, out_index), g in zip(node.next_functions, input_grads):
             if parent is None or g is None:
                 continue
-            shape, dtype = parent.output_meta[out_index]
-            g = np.asarray(g)
+            shape, dtype, dev = parent.output_meta[out_index]
+            if type(g) is not np.ndarray and not is_device_array(g):
+                g = np.asarray(g)
             if g.shape != shape:
                 raise ShapeError(
                     f"{node.name}: backward produced a gradient of shape {fmt_shape(g.shape)} "

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minidl.autograd.grad_mode import is_grad_enabled
-from minidl.errors import DeviceError, GraphError, fmt_shape
+from minidl.device import mismatch_error, to_device
+from minidl.errors import GraphError, fmt_shape
 
 if TYPE_CHECKING:
     from minidl.tensor import Tensor
@@ -60,7 +61,7 @@ class Node:
         self.function = function
         self.next_functions: tuple[tuple[Node | None, int], ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
-        self.output_meta: list[tuple[tuple[int, ...], np.dtype]] = []
+        self.output_meta: list[tuple[tuple[int, ...], np.dtype, Any]]  # shape, dtype, device = []
         self.retained: dict[int, Any] = {}
         self.freed = False
         self._saved: tuple[np.ndarray, ...] = ()
@@ -103,8 +104,9 @@ class Node:
                     "optimizer.step() run between the forward pass and backward()?"
                 )
         filled = [
-            np.zeros(shape, dtype) if g is None else g
-            for g, (shape, dtype) in zip(grads, self.output_meta)
+            (np.zeros(shape, dtype) if dev is None or dev.type == "cpu" else
+             to_device(np.zeros(shape, dtype), dev)) if g is None else g
+            for g, (shape, dtype, dev) in zip(grads, self.output_meta)
         ]
         if profile_hook is None:
             result = self.function.backward(self, *filled)
@@ -135,7 +137,7 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Tensor) -> None:
         super().__init__(None)
         self.variable = variable
-        self.output_meta = [(variable.shape, variable.dtype)]
+        self.output_meta = [(variable.shape, variable.dtype, variable.device)]
 
     def run_backward(self, grads: list[np.ndarray | None]) -> tuple[()]:
         self.variable._accumulate_grad(grads[0])
@@ -160,6 +162,9 @@ class Function:
     #: slicing, expand): such an output shares its input's version counter, as in PyTorch.
     is_view = False
 
+    #: True for the op that copies between devices: its output lives on ``kwargs["device"]``.
+    moves_device = False
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on Tensors/arrays/scalars; returns a Tensor (or a tuple of them)."""
@@ -169,10 +174,8 @@ class Function:
         dev = tensors[0].device if tensors else None
         for t in tensors:
             if t.device != dev:
-                devices = ", ".join(str(x.device) for x in tensors)
-                raise DeviceError(
-                    f"{cls.__name__}: all tensors must be on one device, got {devices}"
-                )
+                raise mismatch_error(cls.__name__, dev, t.device)
+        out_dev = kwargs["device"] if cls.moves_device else dev
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = is_grad_enabled() and any(needs)
 
@@ -190,9 +193,10 @@ class Function:
             ctx.next_functions = tuple(
                 a._graph_edge() if need else (None, 0) for a, need in zip(args, needs)
             )
-            ctx.output_meta = [(np.shape(o), np.asarray(o).dtype) for o in outputs]
+            ctx.output_meta = [(np.shape(o), o.dtype if hasattr(o, "dtype") else
+                                np.asarray(o).dtype, out_dev) for o in outputs]
         wrapped = tuple(
-            Tensor._from_op(o, ctx if record else None, i, dev) for i, o in enumerate(outputs)
+            Tensor._from_op(o, ctx if record else None, i, out_dev) for i, o in enumerate(outputs)
         )
         if cls.is_view and isinstance(args[0], Tensor):
             wrapped[0]._share_version(args[0])

@@ -28,6 +28,7 @@ from typing import Any
 from minidl.course.display import html_table, show, text_table
 from minidl.course.exercise import Exercise, is_stub
 from minidl.course.root import chapter_names, check_impl, course_root, default_impl, load_chapter
+from minidl.device import cuda_is_available
 from minidl.kernels import cpu as cpu_kernels
 from minidl.kernels.slots import set_override, slots
 
@@ -126,8 +127,10 @@ class ExerciseRouting:
         """One line: how many slots run the learner's code (shown when routing starts)."""
         state = "" if self.active else " (restored: minidl's references run again)"
         yours = f" ({', '.join(self.yours)})" if self.yours else ""
+        gpu = ("; on CUDA tensors minidl's CUDA kernels run instead (your functions take NumPy "
+               "arrays)" if self.yours and cuda_is_available() else "")
         return (f"use_exercises: {len(self.yours)} slot(s) run your code{yours}, "
-                f"{len(self.reference)} minidl's reference{state}")
+                f"{len(self.reference)} minidl's reference{state}{gpu}")
 
     def table(self) -> str:
         """The routing as a plain-text table, with the calls each of your slots got."""

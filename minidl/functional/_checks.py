@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from minidl.errors import DTypeError
+from minidl.kernels.dispatch import is_array
 from minidl.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -39,7 +40,7 @@ def probability(fn: str, p: float, what: str = "p") -> float:
 def as_target_array(fn: str, target: Any, dtype: np.dtype) -> np.ndarray:
     """A Tensor/array target as an array of the input's floating dtype (labels may be ints)."""
     arr = target._data if isinstance(target, Tensor) else target
-    if not isinstance(arr, np.ndarray):
+    if not is_array(arr):
         raise TypeError(f"{fn}: expected target to be a Tensor, got {type(target).__name__}")
     if arr.dtype.kind not in "fiub":
         raise DTypeError(f"{fn}: expected a numeric target, got dtype {arr.dtype}")

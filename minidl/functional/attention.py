@@ -22,8 +22,10 @@ from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor, probability
 from minidl.functional.activation import softmax
 from minidl.functional.dropout import dropout
-from minidl.kernels.cpu import attention as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("attention")
 
 
 class Attention(Function):

@@ -19,11 +19,13 @@ from minidl.autograd.function import Function, Node
 from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
-from minidl.kernels.cpu import conv as K
-from minidl.kernels.cpu import conv_transpose as KT
 from minidl.kernels.cpu.conv_transpose import conv_transpose_output_size
 from minidl.kernels.cpu.im2col import conv_output_size
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("conv")
+KT = kernels("conv_transpose")
 
 Pair = tuple[int, int]
 

@@ -7,8 +7,10 @@ import numpy as np
 from minidl import random as _random
 from minidl.autograd.function import Function, Node
 from minidl.functional._checks import float_tensor, probability
-from minidl.kernels.cpu import dropout as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("dropout")
 
 
 class Dropout(Function):

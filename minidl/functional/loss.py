@@ -14,8 +14,10 @@ from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import as_target_array, float_tensor, probability
 from minidl.functional._checks import reduction as check_reduction
-from minidl.kernels.cpu import loss as K
+from minidl.kernels.dispatch import is_array, kernels
 from minidl.tensor import Tensor
+
+K = kernels("loss")
 
 
 class CrossEntropy(Function):
@@ -172,7 +174,7 @@ def _class_layout(fn: str, x: Tensor, target: Any) -> tuple[Tensor, np.ndarray, 
     for a batched input, () for a single sample given as (C,).
     """
     t = target._data if isinstance(target, Tensor) else target
-    if not isinstance(t, np.ndarray):
+    if not is_array(t):
         raise TypeError(f"{fn}: expected target to be a Tensor, got {type(target).__name__}")
     if t.dtype.kind not in "iu":
         hint = (" (class-probability targets are not supported; pass class indices)"

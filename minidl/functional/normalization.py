@@ -18,8 +18,10 @@ from minidl import random as _random
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor, probability
-from minidl.kernels.cpu import batchnorm as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("batchnorm")
 
 
 class BatchNorm(Function):
@@ -115,4 +117,4 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  
         return x
     keep = _random.default_generator().random(x.shape[:-2] + (1, 1)) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * Tensor(keep * np.asarray(scale, x.dtype))
+    return x * Tensor(keep * np.asarray(scale, x.dtype), device=x.device)

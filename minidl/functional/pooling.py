@@ -18,8 +18,10 @@ import numpy as np
 from minidl.autograd.function import Function, Node
 from minidl.functional._checks import float_tensor
 from minidl.functional.conv import Pair, as_pair, check_image_batch, check_output_size
-from minidl.kernels.cpu import pool as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("pool")
 
 
 class MaxPool2d(Function):

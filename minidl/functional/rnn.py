@@ -32,11 +32,13 @@ from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor, probability
 from minidl.functional.dropout import dropout as _dropout
-from minidl.kernels.cpu import gru as KG
-from minidl.kernels.cpu import lstm as KL
-from minidl.kernels.cpu import rnn as KR
+from minidl.kernels.dispatch import kernels
 from minidl.ops import cat, stack
 from minidl.tensor import Tensor
+
+KG = kernels("gru")
+KL = kernels("lstm")
+KR = kernels("rnn")
 
 Params = tuple[Tensor, Tensor, Tensor | None, Tensor | None]
 
@@ -257,7 +259,7 @@ def _cell(name: str, apply: Callable[..., Any], input: Tensor, states: Sequence[
     hidden = w_hh.shape[1]
     batched = x.ndim == 2
     shape = (x.shape[0], hidden) if batched else (hidden,)
-    states = [Tensor(np.zeros(shape, x.dtype)) if s is None
+    states = [Tensor(np.zeros(shape, x.dtype), device=x.device) if s is None
               else _check_state(name, "hx", s, shape, x.dtype) for s in states]
     if not batched:
         x, states = x.unsqueeze(0), [s.unsqueeze(0) for s in states]
@@ -329,7 +331,7 @@ def _stack(name: str, layer: Callable[..., tuple[Tensor, ...]], gates: int, inpu
     elif batch_first:
         x = x.transpose(0, 1)
     shape = (len(weights), x.shape[1], hidden) if batched else (len(weights), hidden)
-    states = [Tensor(np.zeros(shape, x.dtype)) if s is None
+    states = [Tensor(np.zeros(shape, x.dtype), device=x.device) if s is None
               else _check_state(name, what, s, shape, x.dtype)
               for s, what in zip(states, ("h_0", "c_0"), strict=False)]
     if not batched:

@@ -7,8 +7,10 @@ import numpy as np
 from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
-from minidl.kernels.cpu import embedding as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("embedding")
 
 
 class Embedding(Function):

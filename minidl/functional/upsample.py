@@ -17,8 +17,10 @@ from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
 from minidl.functional.conv import check_image_batch
-from minidl.kernels.cpu import upsample as K
+from minidl.kernels.dispatch import kernels
 from minidl.tensor import Tensor
+
+K = kernels("upsample")
 
 
 class UpsampleNearest2d(Function):

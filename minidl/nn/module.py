@@ -27,9 +27,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minidl.autograd.grad_mode import no_grad
-from minidl.device import Device, check_available
+from minidl.device import Device, check_available, to_device
 from minidl.device import device as parse_device
 from minidl.errors import DTypeError, fmt_shape
+from minidl.kernels.dispatch import is_device_array
 from minidl.nn.parameter import Parameter
 from minidl.tensor import Tensor, float32, float64
 
@@ -280,27 +281,30 @@ class Module:
         return self
 
     def to(self, device: str | Device | Any = None, dtype: Any = None) -> Module:
-        """``to('cpu')``, ``to(minidl.float64)`` or ``to('cpu', dtype)``: cast in place.
+        """``to('cuda')``, ``to(minidl.float64)`` or ``to('cpu', dtype)``: move/cast in place.
 
-        Floating-point parameters and buffers get ``dtype`` (integer buffers keep
-        theirs). Parameters stay the same objects, so an optimizer built before still
-        updates them.
+        Parameters and buffers (and their ``.grad``) move to ``device``; floating-point
+        ones get ``dtype`` (integer buffers keep theirs). Parameters stay the same
+        objects, so an optimizer built before still updates them (its state moves when
+        it next steps, see :class:`~minidl.optim.Optimizer`).
         """
         if device is not None and not isinstance(device, (str, Device)):
             device, dtype = None, device
-        if device is not None:
-            check_available(parse_device(device))
-        if dtype is None:
-            return self
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
+        dev = None if device is None else check_available(parse_device(device))
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise DTypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
-            if t.dtype.kind == "f":
-                t._data = t._data.astype(dtype)
-                if t.grad is not None:
-                    t.grad._data = t.grad._data.astype(dtype)
+            for holder in (t, t.grad) if t.grad is not None else (t,):
+                if dtype is not None and holder.dtype.kind == "f":
+                    holder._data = holder._data.astype(dtype)
+                if dev is not None and holder.device != dev:
+                    holder._data, holder.device = to_device(holder._data, dev), dev
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
 
     def float(self) -> Module:
         return self.to(float32)
@@ -309,7 +313,7 @@ class Module:
         return self.to(float64)
 
     def cpu(self) -> Module:
-        return self
+        return self.to("cpu")
 
     # -- state ------------------------------------------------------------------------------
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:
@@ -353,7 +357,7 @@ class Module:
                 continue
             value = state_dict[key]
             array = value._data if isinstance(value, Tensor) else value
-            if not isinstance(array, np.ndarray):
+            if not isinstance(array, np.ndarray) and not is_device_array(array):
                 raise TypeError(f"load_state_dict: entry {key!r} must be a Tensor or ndarray, "
                                 f"got {type(value).__name__}")
             if array.shape != target.shape:
@@ -372,8 +376,8 @@ class Module:
                 f"load_state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems)
             )
         with no_grad():
-            for key, array in values.items():
-                own[key].copy_(array)
+            for key, array in values.items():  # copied to the module's device
+                own[key].copy_(to_device(array, own[key].device))
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ----------------------------------------------------------------------------

@@ -16,10 +16,10 @@ import math
 import numbers
 from collections.abc import Iterable
 
-import numpy as np
-
-from minidl.kernels.cpu.clip import clip_grad_norm, clip_grad_value
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.tensor import Tensor, float32
+
+_K = kernels("clip")
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor], caller: str) -> list[Tensor]:
@@ -60,7 +60,7 @@ def clip_grad_norm_(
     if not (isinstance(norm_type, numbers.Real) and norm_type > 0):
         raise ValueError(f"{caller}: norm_type must be > 0 or inf, got {norm_type!r}")
     params = _with_grads(parameters, caller)
-    clipped, total = clip_grad_norm([p.grad._data for p in params], max_norm, norm_type)
+    clipped, total = _K.clip_grad_norm([p.grad._data for p in params], max_norm, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"{caller}: the total norm of order {norm_type} of the gradients is {total}; "
@@ -69,7 +69,7 @@ def clip_grad_norm_(
     for p, g in zip(params, clipped, strict=True):
         p.grad.copy_(g)
     dtype = params[0].grad.dtype if params else float32
-    return Tensor(np.asarray(total, dtype=dtype), device=params[0].device if params else None)
+    return Tensor(asarray(total, dtype=dtype), device=params[0].device if params else None)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
@@ -77,6 +77,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     caller = "clip_grad_value_"
     _check_non_negative(caller, "clip_value", clip_value)
     params = _with_grads(parameters, caller)
-    clipped = clip_grad_value([p.grad._data for p in params], clip_value)
+    clipped = _K.clip_grad_value([p.grad._data for p in params], clip_value)
     for p, g in zip(params, clipped, strict=True):
         p.grad.copy_(g)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minidl.errors import DTypeError, ShapeError, fmt_shape
+from minidl.kernels.dispatch import asarray, is_array
 from minidl.ops import activation as _act
 from minidl.ops import elementwise as _ew
 from minidl.ops import index as _ix
@@ -27,7 +28,7 @@ def _cast(x: Any, dtype: np.dtype) -> Any:
 
     if isinstance(x, Tensor):
         return x if x.dtype == dtype else _ew.Cast.apply(x, dtype=dtype)
-    if isinstance(x, np.ndarray) and x.dtype != dtype:
+    if is_array(x) and x.dtype != dtype:
         return x.astype(dtype)
     return x
 
@@ -51,7 +52,7 @@ def _promoted(op: str, *operands: Any, floating: bool = False) -> tuple[Any, ...
 def _floating(a: Any) -> Any:
     """Integer and bool tensors become float32 for ops that produce fractions (exp, sin, …)."""
     arr = as_array(a)
-    if isinstance(arr, np.ndarray) and arr.dtype.kind != "f":
+    if is_array(arr) and arr.dtype.kind != "f":
         return _cast(a, np.dtype(np.float32))
     return a
 
@@ -169,7 +170,7 @@ def compare(op: str, a: Any, b: Any) -> Any:
     except ValueError:
         raise broadcast_error(op, x, y) from None
     dev = a.device if isinstance(a, Tensor) else b.device
-    return Tensor._from_op(np.asarray(out), None, 0, dev)
+    return Tensor._from_op(asarray(out), None, 0, dev)
 
 
 def _no_grad_arithmetic(op: str, fn: Any, a: Any, b: Any) -> Any:
@@ -178,14 +179,14 @@ def _no_grad_arithmetic(op: str, fn: Any, a: Any, b: Any) -> Any:
     from minidl.tensor import Tensor
 
     dtype = result_dtype(op, a, b)
-    x, y = (v.astype(dtype, copy=False) if isinstance(v, np.ndarray) else v
+    x, y = (v.astype(dtype, copy=False) if is_array(v) else v
             for v in (as_array(a), as_array(b)))
     try:
         out = fn(x, y)
     except ValueError:
         raise broadcast_error(op, x, y) from None
     dev = a.device if isinstance(a, Tensor) else b.device
-    return Tensor._from_op(np.asarray(out), None, 0, dev)
+    return Tensor._from_op(asarray(out), None, 0, dev)
 
 
 def floor_divide(a: Any, b: Any) -> Any:
@@ -201,7 +202,7 @@ def _dims(op: str, a: Any, dim: int | Sequence[int] | None) -> tuple[int, ...] |
 
 
 def _float_only(op: str, a: Any) -> None:
-    if np.asarray(as_array(a)).dtype.kind != "f":
+    if asarray(as_array(a)).dtype.kind != "f":
         raise DTypeError(f"{op}: expected a floating-point tensor, got dtype {as_array(a).dtype}")
 
 
@@ -395,7 +396,7 @@ def scatter_add(a: Any, dim: int, index: Any, src: Any) -> Any:
 def index_select(a: Any, dim: int, index: Any) -> Any:
     """The slices ``index`` (1-D integers) of ``a`` along ``dim``, in that order."""
     d = _dim("index_select", a, dim)
-    idx = np.asarray(as_array(index))
+    idx = asarray(as_array(index))
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise ShapeError(f"index_select: index must be a 1-D integer tensor, got "
                          f"{fmt_shape(idx.shape)} {idx.dtype}")
@@ -407,7 +408,7 @@ def masked_fill(a: Any, mask: Any, value: Any) -> Any:
     if np.ndim(fill) != 0:
         raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                          f"{fmt_shape(np.shape(fill))}")
-    fill = fill.item() if isinstance(fill, np.ndarray) else fill
+    fill = fill.item() if is_array(fill) else fill
     return _ix.MaskedFill.apply(a, as_array(mask), fill)
 
 
@@ -464,7 +465,7 @@ def _indices_tensor(array: np.ndarray, like: Any) -> Any:
     from minidl.tensor import Tensor
 
     dev = like.device if isinstance(like, Tensor) else None
-    return Tensor._from_op(np.asarray(array, dtype=np.int64), None, 0, dev)
+    return Tensor._from_op(asarray(array, dtype=np.int64), None, 0, dev)
 
 
 def argmax(a: Any, dim: int | None = None, keepdim: bool = False) -> Any:

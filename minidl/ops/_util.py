@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from minidl.errors import DTypeError, ShapeError, fmt_shape
+from minidl.kernels.dispatch import is_array
 
 
 def as_array(value: Any) -> Any:
@@ -63,7 +64,7 @@ def result_dtype(op: str, *operands: Any) -> np.dtype:
     groups: list[np.dtype | None] = [None, None, None]  # dimensioned, 0-d, Python number
     for x in operands:
         x = as_array(x)
-        if isinstance(x, np.ndarray):
+        if is_array(x):
             rank, dt = (0 if x.ndim else 1), x.dtype
         elif isinstance(x, (bool, np.bool_)):
             rank, dt = 2, _DEFAULT_OF_CATEGORY[0]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd.function import Function, Node
-from minidl.kernels.cpu import activation as K
-from minidl.kernels.cpu import loss as _loss
+from minidl.kernels.dispatch import kernels
+
+K = kernels("activation")
+_loss = kernels("loss")
 
 
 class ReLU(Function):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from minidl import random as _random
-from minidl.device import check_available
+from minidl.device import CPU, check_available, to_device
 from minidl.device import device as _parse_device
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.tensor import _DEFAULT_FLOAT, Tensor, _shape_args, int64
@@ -32,10 +32,12 @@ def _size(op: str, size: tuple[Any, ...]) -> tuple[int, ...]:
 
 def _new(array: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     """Wrap ``array`` (cast to ``dtype`` when given) as a leaf tensor on ``device``."""
-    dev = _parse_device(device)
-    check_available(dev)
+    dev = check_available(_parse_device(device))
     if dtype is not None:
         array = array.astype(np.dtype(dtype), copy=False)
+    # random draws are made on the host by minidl's generator and uploaded, so a seed gives
+    # the same numbers on every device
+    array = array if dev is CPU else to_device(array, dev)
     return Tensor._from_op(array, None, 0, dev).requires_grad_(requires_grad)
 
 
@@ -201,7 +203,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> T
     input: (C,) or (N, C) non-negative weights (need not sum to 1). Returns int64 (n,) or
     (N, n). Without replacement a category is drawn at most once per row.
     """
-    weights = np.asarray(input._data, dtype=np.float64)
+    weights = np.asarray(to_device(input._data, CPU), dtype=np.float64)
     if weights.ndim not in (1, 2):
         raise ShapeError(f"multinomial: expected (C,) or (N, C) weights, got "
                          f"{fmt_shape(weights.shape)}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd.function import Function, Node
+from minidl.device import CPU, CUDA, to_device
 from minidl.errors import DTypeError
-from minidl.kernels.cpu.broadcast import sum_to_shape
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.ops._util import broadcast_error
+
+_B = kernels("broadcast")
 
 
 def _binary(op: str, fn, a, b):  # noqa: ANN001
@@ -27,8 +30,8 @@ class Add(Function):
     def backward(ctx: Node, grad: np.ndarray):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        return (sum_to_shape(grad, sa) if need_a else None,
-                sum_to_shape(grad, sb) if need_b else None)
+        return (_B.sum_to_shape(grad, sa) if need_a else None,
+                _B.sum_to_shape(grad, sb) if need_b else None)
 
 
 class Sub(Function):
@@ -41,8 +44,8 @@ class Sub(Function):
     def backward(ctx: Node, grad: np.ndarray):
         sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        return (sum_to_shape(grad, sa) if need_a else None,
-                sum_to_shape(-grad, sb) if need_b else None)
+        return (_B.sum_to_shape(grad, sa) if need_a else None,
+                _B.sum_to_shape(-grad, sb) if need_b else None)
 
 
 class Mul(Function):
@@ -59,8 +62,8 @@ class Mul(Function):
     def backward(ctx: Node, grad: np.ndarray):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        ga = sum_to_shape(grad * b, sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to_shape(grad * a, sb) if ctx.needs_input_grad[1] else None
+        ga = _B.sum_to_shape(grad * b, sa) if ctx.needs_input_grad[0] else None
+        gb = _B.sum_to_shape(grad * a, sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -77,8 +80,8 @@ class Div(Function):
     def backward(ctx: Node, grad: np.ndarray):
         a, b = ctx.saved_tensors
         sa, sb = ctx.shapes
-        ga = sum_to_shape(grad / b, sa) if ctx.needs_input_grad[0] else None
-        gb = sum_to_shape(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
+        ga = _B.sum_to_shape(grad / b, sa) if ctx.needs_input_grad[0] else None
+        gb = _B.sum_to_shape(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -106,11 +109,11 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = sum_to_shape(grad * b * np.power(a, np.subtract(b, 1)), np.shape(a))
+            ga = _B.sum_to_shape(grad * b * np.power(a, np.subtract(b, 1)), np.shape(a))
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(np.asarray(a) > 0, np.log(np.where(np.asarray(a) > 0, a, 1)), 0)
-            gb = sum_to_shape(grad * out * log_a, np.shape(b))
+                log_a = np.where(asarray(a) > 0, np.log(np.where(asarray(a) > 0, a, 1)), 0)
+            gb = _B.sum_to_shape(grad * out * log_a, np.shape(b))
         return ga, gb
 
 
@@ -204,7 +207,7 @@ class Clip(Function):
     def backward(ctx: Node, grad: np.ndarray):
         (a,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        keep = np.ones(a.shape, dtype=bool)
+        keep = np.ones_like(a, dtype=bool)  # on a's device
         if lo is not None:
             keep &= a >= lo
         if hi is not None:
@@ -217,7 +220,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx: Node, cond, x, y):  # noqa: ANN001
-        cond = np.asarray(cond)
+        cond = asarray(cond)
         if cond.dtype != np.bool_:
             raise DTypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
         ctx.save_for_backward(cond)
@@ -234,8 +237,8 @@ class Where(Function):
         zero = np.zeros((), grad.dtype)
         return (
             None,
-            sum_to_shape(np.where(cond, grad, zero), sx),
-            sum_to_shape(np.where(cond, zero, grad), sy),
+            _B.sum_to_shape(np.where(cond, grad, zero), sx),
+            _B.sum_to_shape(np.where(cond, zero, grad), sy),
         )
 
 
@@ -252,8 +255,8 @@ class Maximum(Function):
         a, b = ctx.saved_tensors
         share_a = (a > b) + 0.5 * (a == b)
         return (
-            sum_to_shape(grad * share_a, np.shape(a)),
-            sum_to_shape(grad * (1 - share_a), np.shape(b)),
+            _B.sum_to_shape(grad * share_a, np.shape(a)),
+            _B.sum_to_shape(grad * (1 - share_a), np.shape(b)),
         )
 
 
@@ -268,6 +271,21 @@ class Cast(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         return grad.astype(ctx.source_dtype)
+
+
+class ToDevice(Function):
+    """Copy to another device (``t.to('cuda')``, ``t.cpu()``); the gradient goes back."""
+
+    moves_device = True
+
+    @staticmethod
+    def forward(ctx: Node, a, device):  # noqa: ANN001
+        ctx.source = CPU if type(a) is np.ndarray else CUDA
+        return to_device(a, device)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray):
+        return to_device(grad, ctx.source)
 
 
 class Sinh(Function):

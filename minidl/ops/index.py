@@ -11,6 +11,7 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.errors import DTypeError, ShapeError, fmt_shape
+from minidl.kernels.dispatch import asarray
 
 
 def along(op: str, shape: tuple[int, ...], index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
@@ -19,7 +20,7 @@ def along(op: str, shape: tuple[int, ...], index: np.ndarray, dim: int) -> tuple
     Every other axis d runs over ``range(index.shape[d])`` (so index may be smaller than
     ``a`` there, never larger, as in PyTorch).
     """
-    index = np.asarray(index)
+    index = asarray(index)
     if index.dtype.kind not in "iu":
         raise DTypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
     if index.ndim != len(shape):
@@ -54,7 +55,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         shape, where = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
+        full = np.zeros_like(grad, shape=shape)  # on grad's device
         np.add.at(full, where, grad)
         return full, None, None
 
@@ -89,7 +90,7 @@ class Scatter(Function):
             grad_a[where] = 0
         grad_src = None
         if ctx.needs_input_grad[3]:
-            grad_src = np.zeros(src_shape, dtype=grad.dtype)
+            grad_src = np.zeros_like(grad, shape=src_shape)
             grad_src[block] = grad[where]
         return grad_a, None, None, grad_src, None
 
@@ -99,7 +100,7 @@ class MaskedFill(Function):
 
     @staticmethod
     def forward(ctx: Node, a, mask, value):  # noqa: ANN001
-        mask = np.asarray(mask)
+        mask = asarray(mask)
         if mask.dtype != np.bool_:
             raise DTypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
         try:
@@ -139,12 +140,14 @@ class SetItem(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
-        from minidl.kernels.cpu.broadcast import sum_to_shape
+        from minidl.kernels.dispatch import kernels
+
+        sum_to_shape = kernels("broadcast").sum_to_shape
 
         index, value_shape = ctx.meta
         grad_a = grad.copy()
         grad_a[index] = 0
         grad_value = None
         if ctx.needs_input_grad[1]:
-            grad_value = sum_to_shape(np.asarray(grad[index]), value_shape)
+            grad_value = sum_to_shape(asarray(grad[index]), value_shape)
         return grad_a, grad_value, None

@@ -6,8 +6,10 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
-from minidl.kernels.cpu.broadcast import sum_to_shape
+from minidl.kernels.dispatch import asarray, kernels
 from minidl.kernels.slots import slot
+
+_B = kernels("broadcast")
 
 
 @slot
@@ -19,8 +21,8 @@ def matmul_backward(
     dL/dA = dL/dC · Bᵀ  (…, n, k)    dL/dB = Aᵀ · dL/dC  (…, k, m)
     Batch dims that broadcasting stretched are summed back to each input's shape.
     """
-    ga = sum_to_shape(grad @ np.swapaxes(b, -1, -2), a.shape)
-    gb = sum_to_shape(np.swapaxes(a, -1, -2) @ grad, b.shape)
+    ga = _B.sum_to_shape(grad @ np.swapaxes(b, -1, -2), a.shape)
+    gb = _B.sum_to_shape(np.swapaxes(a, -1, -2) @ grad, b.shape)
     return ga, gb
 
 
@@ -29,7 +31,7 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx: Node, a, b):  # noqa: ANN001
-        a, b = np.asarray(a), np.asarray(b)
+        a, b = asarray(a), asarray(b)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError("matmul: both operands need at least 1 dim; use * for scalars")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -131,5 +133,5 @@ class Einsum(Function):
             g = np.expand_dims(g, [len(batch) + k for k, c in enumerate(letters) if c not in seen])
             lead = np.ndim(a) - len(letters)
             g = np.broadcast_to(g, batch + np.shape(a)[lead:])
-            grads.append(np.ascontiguousarray(sum_to_shape(g, np.shape(a))))
+            grads.append(np.ascontiguousarray(_B.sum_to_shape(g, np.shape(a))))
         return tuple(grads)

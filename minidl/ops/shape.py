@@ -6,6 +6,7 @@ import numpy as np
 
 from minidl.autograd.function import Function, Node
 from minidl.errors import ShapeError, fmt_shape
+from minidl.kernels.dispatch import asarray
 
 
 class Reshape(Function):
@@ -63,7 +64,9 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
-        from minidl.kernels.cpu.broadcast import sum_to_shape
+        from minidl.kernels.dispatch import kernels
+
+        sum_to_shape = kernels("broadcast").sum_to_shape
 
         return sum_to_shape(grad, ctx.in_shape), None
 
@@ -76,7 +79,7 @@ def normalize_index(index):  # noqa: ANN001, ANN201
         if isinstance(i, Tensor):
             return i._data
         if isinstance(i, list):
-            return np.asarray(i)
+            return asarray(i)
         return i
 
     return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
@@ -106,7 +109,7 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray):
         shape, dtype, index = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
+        full = np.zeros_like(grad, shape=shape)  # on grad's device
         np.add.at(full, index, grad)
         return full, None
 

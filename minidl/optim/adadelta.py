@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import adadelta_update
+from minidl.kernels.dispatch import kernels
 from minidl.optim.optimizer import Optimizer, ParamsT
+
+_K = kernels("optim")
 
 
 class Adadelta(Optimizer):
@@ -41,7 +43,7 @@ class Adadelta(Optimizer):
             state["square_avg"] = np.zeros_like(param)
             state["acc_delta"] = np.zeros_like(param)
         state["step"] += 1
-        new_param, state["square_avg"], state["acc_delta"] = adadelta_update(
+        new_param, state["square_avg"], state["acc_delta"] = _K.adadelta_update(
             param, grad, state["square_avg"], state["acc_delta"], group["lr"], group["rho"],
             group["eps"], group["weight_decay"],
         )

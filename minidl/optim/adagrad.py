@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import adagrad_update
+from minidl.kernels.dispatch import kernels
 from minidl.optim.optimizer import Optimizer, ParamsT
+
+_K = kernels("optim")
 
 
 class Adagrad(Optimizer):
@@ -44,7 +46,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param, group["initial_accumulator_value"])
         state["step"] += 1
-        new_param, state["sum"] = adagrad_update(
+        new_param, state["sum"] = _K.adagrad_update(
             param, grad, state["sum"], state["step"], group["lr"], group["lr_decay"],
             group["weight_decay"], group["eps"],
         )

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import adam_update, amsgrad_update
+from minidl.kernels.dispatch import kernels
 from minidl.optim.optimizer import Optimizer, ParamsT
+
+_K = kernels("optim")
 
 
 class Adam(Optimizer):
@@ -61,13 +63,13 @@ class Adam(Optimizer):
         if group.get("amsgrad", False):
             state.setdefault("max_exp_avg_sq", np.zeros_like(param))
             (new_param, state["exp_avg"], state["exp_avg_sq"],
-             state["max_exp_avg_sq"]) = amsgrad_update(
+             state["max_exp_avg_sq"]) = _K.amsgrad_update(
                 param, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"],
                 state["step"], group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
                 group["decoupled_weight_decay"],
             )
             return new_param
-        new_param, state["exp_avg"], state["exp_avg_sq"] = adam_update(
+        new_param, state["exp_avg"], state["exp_avg_sq"] = _K.adam_update(
             param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"], group["lr"],
             beta1, beta2, group["eps"], group["weight_decay"], group["decoupled_weight_decay"],
         )

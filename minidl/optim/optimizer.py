@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from minidl.autograd.grad_mode import enable_grad, no_grad
+from minidl.device import CPU, Device, mismatch_error, to_device
 from minidl.errors import ShapeError, fmt_shape
+from minidl.kernels.dispatch import is_device_array
 from minidl.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -140,7 +142,11 @@ class Optimizer:
                             f"{fmt_shape(p.shape)} but its .grad has shape "
                             f"{fmt_shape(p.grad.shape)}"
                         )
+                    if p.grad.device != p.device:
+                        raise mismatch_error(f"{type(self).__name__}.step", p.device,
+                                             p.grad.device)
                     state = self.state.setdefault(p, {})
+                    _follow(state, p.device)
                     p.copy_(self._update(p._data, p.grad._data, state, group))
         return loss
 
@@ -163,7 +169,9 @@ class Optimizer:
             packed = copy.deepcopy({k: v for k, v in group.items() if k != "params"})
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items()}
+        state = {index[id(p)]: {k: to_device(v, CPU) if is_device_array(v) else copy.deepcopy(v)
+                                for k, v in s.items()}  # host arrays, as minidl.save needs
+                 for p, s in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -200,6 +208,13 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _follow(state: dict[str, Any], dev: Device) -> None:
+    """Move a parameter's state arrays to its device (after ``model.to(...)``), in place."""
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) or is_device_array(value):
+            state[key] = to_device(value, dev)
 
 
 def _check_ordered(name: str, params: Any) -> None:

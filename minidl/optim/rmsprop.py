@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import rmsprop_update
+from minidl.kernels.dispatch import kernels
 from minidl.optim.optimizer import Optimizer, ParamsT
+
+_K = kernels("optim")
 
 
 class RMSprop(Optimizer):
@@ -50,7 +52,7 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param)
         state["step"] += 1
-        new_param, state["square_avg"], buf, grad_avg = rmsprop_update(
+        new_param, state["square_avg"], buf, grad_avg = _K.rmsprop_update(
             param, grad, state["square_avg"], state.get("momentum_buffer"),
             state.get("grad_avg"), group["lr"], group["alpha"], group["eps"],
             group["weight_decay"], group["momentum"], group["centered"],

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minidl.kernels.cpu.optim import sgd_update
+from minidl.kernels.dispatch import kernels
 from minidl.optim.optimizer import Optimizer, ParamsT
+
+_K = kernels("optim")
 
 
 class SGD(Optimizer):
@@ -44,7 +46,7 @@ class SGD(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> np.ndarray:
-        new_param, state["momentum_buffer"] = sgd_update(
+        new_param, state["momentum_buffer"] = _K.sgd_update(
             param, grad, state.get("momentum_buffer"), group["lr"], group["momentum"],
             group["dampening"], group["weight_decay"], group["nesterov"],
         )
