@@ -24,3 +24,8 @@ def test_activation_matches_cpu(name, extra, uses_out, dtype):
     second = out if uses_out else x
     compare(getattr(gpu, f"{name}_backward"), getattr(cpu, f"{name}_backward"),
             grad, second.astype(dtype), *extra)
+
+
+def test_erf():
+    x = np.linspace(-4, 4, 13, dtype=np.float32)
+    compare(gpu.erf, cpu.erf, x)

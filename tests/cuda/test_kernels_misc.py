@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from cuda_twins import compare, to_device
+from cuda_twins import compare, to_device, to_host
 
 from minidl.kernels.cpu import clip as cpu_clip
 from minidl.kernels.cpu import upsample as cpu_up
@@ -22,6 +22,13 @@ def test_clip_grad_norm_and_value(max_norm, norm_type, dtype):
     grads = [RNG.standard_normal(s).astype(dtype) for s in [(3, 4), (5,), (0,)]]
     compare(gpu_clip.clip_grad_norm, cpu_clip.clip_grad_norm, grads, max_norm, norm_type)
     compare(gpu_clip.clip_grad_value, cpu_clip.clip_grad_value, grads, 0.3)
+
+
+@pytest.mark.parametrize("a, k, b", [(2, 5, 3), (1, 70, 2), (3, 41, 1)])  # threads, blocks
+def test_sum_middle_per_thread_and_per_block(a, k, b):
+    x = RNG.standard_normal((a, k, b)).astype(np.float32)
+    np.testing.assert_allclose(to_host(gpu_reduce.sum_middle(to_device(x), a, k, b)),
+                               x.sum(axis=1), rtol=1e-5)
 
 
 def test_reduce_all_covers_chunks_and_tail():

@@ -35,11 +35,12 @@ def test_batch_norm(shape, affine, track, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("affine", [True, False])
-def test_layer_norm(affine, dtype):
-    x = (RNG.standard_normal((2, 3, 7)) * 3 + 1).astype(dtype)
-    weight = RNG.standard_normal(7).astype(dtype) if affine else None
-    bias = RNG.standard_normal(7).astype(dtype) if affine else None
+@pytest.mark.parametrize("affine, shape", [(True, (2, 3, 7)), (False, (2, 3, 7)),
+                                           (True, (5, 4, 3))])  # rows < and > a block
+def test_layer_norm(affine, shape, dtype):
+    x = (RNG.standard_normal(shape) * 3 + 1).astype(dtype)
+    weight = RNG.standard_normal(shape[-1]).astype(dtype) if affine else None
+    bias = RNG.standard_normal(shape[-1]).astype(dtype) if affine else None
     grad = RNG.standard_normal(x.shape).astype(dtype)
     _, mean, rstd = compare(gpu_ln.layer_norm_forward, cpu_ln.layer_norm_forward, x, weight,
                             bias, 1e-5)

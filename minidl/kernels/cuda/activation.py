@@ -76,6 +76,16 @@ def _gelu_grad(g, x, z, tanh_form, b):  # pragma: no cover - compiled
     return g * (cdf + x * pdf)
 
 
+@cuda.jit(device=True)
+def _erf(x, y, z, a, b):  # pragma: no cover - compiled
+    return math.erf(x)
+
+
+def erf(x):
+    """The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt, elementwise."""
+    return map3(_erf, x)
+
+
 def relu_forward(x):
     """ReLU(x) = max(x, 0)."""
     return map3(_relu, x)

@@ -3,9 +3,10 @@
 The CUDA twin of :mod:`minidl.kernels.cpu.batchnorm` (see there for the maths). x is
 viewed as (N, C, L) with L = H·W (1 for (N, C)); M = N·L values per channel.
 
-- Statistics (:func:`_channel_stats`, :func:`_channel_grad_sums`): **one thread per
-  channel**, looping over its M values in float64 (two passes for the variance, as on
-  the CPU). The same thread updates that channel's running statistics.
+- Statistics (:func:`_channel_stats`, :func:`_channel_grad_sums`): **one block per
+  channel**: its threads share the M values (float64 sums, two passes for the variance,
+  as on the CPU) and add their partial sums in shared memory
+  (:func:`~minidl.kernels.cuda.reduce.block_sum`); thread 0 writes the channel's results.
 - Normalising and dL/dx (:func:`_normalize`, :func:`_grad_input`): **one thread per
   element**, reading its channel's constants.
 """
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import math
 
-from numba import cuda
+from numba import cuda, float64
 
 from minidl.kernels.cuda.elementwise import empty, full, maximum
-from minidl.kernels.cuda.launch import grid_for
+from minidl.kernels.cuda.launch import THREADS, grid_for, grid_for_groups
+from minidl.kernels.cuda.reduce import block_sum
 
 
 def _as_ncl(x):
@@ -26,31 +28,34 @@ def _as_ncl(x):
 
 @cuda.jit
 def _channel_stats(x, training, rm, rv, momentum, eps, mean, invstd, new_rm, new_rv, track):
-    """Thread c: mean[c] and invstd[c] = 1/√(σ²+eps) of channel c (batch or running
-    statistics), and in training (when ``track``) the new running mean and variance."""
+    """Block per channel c: mean[c] and invstd[c] = 1/√(σ²+eps) of channel c (batch or
+    running statistics), and in training (when ``track``) the new running statistics.
+    Thread t of the block sums the channel's values t, t + T, … (two passes: Σx, then
+    Σ(x − μ)²), :func:`block_sum` adds the T partial sums, thread 0 writes the results."""
+    part = cuda.shared.array(THREADS, float64)
     n, chans, length = x.shape
     m = n * length
-    for c in range(cuda.grid(1), chans, cuda.gridsize(1)):  # pragma: no cover - compiled
+    tid = cuda.threadIdx.x
+    for c in range(cuda.blockIdx.x, chans, cuda.gridDim.x):  # pragma: no cover - compiled
         if training:
-            total = 0.0
-            for i in range(n):
-                for j in range(length):
-                    total += x[i, c, j]
-            mu = total / m
-            sq = 0.0
-            for i in range(n):
-                for j in range(length):
-                    d = x[i, c, j] - mu
-                    sq += d * d
-            var = sq / m
-            if track:
+            s = 0.0
+            for e in range(tid, m, cuda.blockDim.x):
+                s += x[e // length, c, e % length]
+            mu = block_sum(part, s) / m
+            s = 0.0
+            for e in range(tid, m, cuda.blockDim.x):
+                d = x[e // length, c, e % length] - mu
+                s += d * d
+            var = block_sum(part, s) / m
+            if track and tid == 0:
                 new_rm[c] = (1.0 - momentum) * rm[c] + momentum * mu
                 new_rv[c] = (1.0 - momentum) * rv[c] + momentum * var * m / maximum(m - 1, 1)
         else:
             mu = rm[c]
             var = rv[c]
-        mean[c] = mu
-        invstd[c] = 1.0 / math.sqrt(var + eps)
+        if tid == 0:
+            mean[c] = mu
+            invstd[c] = 1.0 / math.sqrt(var + eps)
 
 
 @cuda.jit
@@ -66,18 +71,22 @@ def _normalize(x, mean, invstd, weight, bias, out):  # pragma: no cover - compil
 
 @cuda.jit
 def _channel_grad_sums(grad, x, mean, invstd, sum_g, sum_g_xhat):  # pragma: no cover
-    """Thread c: Σ g and Σ g · x̂ over channel c."""
+    """Block per channel c: Σ g and Σ g · x̂ over the channel (as in :func:`_channel_stats`)."""
+    part = cuda.shared.array(THREADS, float64)
     n, chans, length = x.shape
-    for c in range(cuda.grid(1), chans, cuda.gridsize(1)):
+    tid = cuda.threadIdx.x
+    for c in range(cuda.blockIdx.x, chans, cuda.gridDim.x):
         s = 0.0
         sx = 0.0
-        for i in range(n):
-            for j in range(length):
-                g = grad[i, c, j]
-                s += g
-                sx += g * (x[i, c, j] - mean[c])
-        sum_g[c] = s
-        sum_g_xhat[c] = sx * invstd[c]
+        for e in range(tid, n * length, cuda.blockDim.x):
+            g = grad[e // length, c, e % length]
+            s += g
+            sx += g * (x[e // length, c, e % length] - mean[c])
+        s = block_sum(part, s)
+        sx = block_sum(part, sx)
+        if tid == 0:
+            sum_g[c] = s
+            sum_g_xhat[c] = sx * invstd[c]
 
 
 @cuda.jit
@@ -120,8 +129,9 @@ def batch_norm_forward(x, weight, bias, running_mean, running_var, training: boo
     else:
         new_rm, new_rv = running_mean, running_var
     stats_in = (running_mean, running_var) if track else (mean, mean)  # unused when untracked
-    _channel_stats[grid_for(chans)](x3, training, *stats_in, momentum, eps, mean, invstd,
-                                    *((new_rm, new_rv) if track else (mean, mean)), track)
+    _channel_stats[grid_for_groups(chans)](x3, training, *stats_in, momentum, eps, mean,
+                                           invstd, *((new_rm, new_rv) if track else (mean, mean)),
+                                           track)
     out = empty(x3.shape, x.dtype)
     if out.size:
         _normalize[grid_for(out.size)](x3, mean, invstd, _or_constant(weight, chans, 1, x.dtype),
@@ -133,7 +143,7 @@ def _backward(grad, x, weight, mean, invstd, training: bool):
     x3, g3 = _as_ncl(x), _as_ncl(grad)
     chans = x3.shape[1]
     sum_g, sum_g_xhat = empty((chans,), x.dtype), empty((chans,), x.dtype)
-    _channel_grad_sums[grid_for(chans)](g3, x3, mean, invstd, sum_g, sum_g_xhat)
+    _channel_grad_sums[grid_for_groups(chans)](g3, x3, mean, invstd, sum_g, sum_g_xhat)
     grad_x = empty(x3.shape, x.dtype)
     if grad_x.size:
         _grad_input[grid_for(grad_x.size)](g3, x3, mean, invstd,

@@ -23,6 +23,9 @@ R = :data:`~minidl.kernels.cuda.launch.REG`, BM = T·R):
   (a local array), and for every k of the slab adds the outer product of R values of A
   and R values of B: 2·R loads from shared memory for R² multiply-adds.
 - A second barrier before the next slab overwrites shared memory.
+- The slabs have one unused column (rows of BM + 1): staging op(A) from a row-major A
+  writes a column of the slab per warp, and with rows of exactly BM = 64 floats all those
+  writes would hit one shared-memory bank.
 
 Every thread runs the same loop bounds (tile, slab, k), so each ``syncthreads`` is reached
 by the whole block, as the CUDA rules (and the simulator) require; the edges are
@@ -46,6 +49,10 @@ from minidl.kernels.cuda.launch import REG, SLAB, TILE, grid_for_tiles
 
 BM = TILE * REG
 """Rows (and columns) of C one block computes per tile."""
+
+ROW = BM + 1
+"""Row length of the shared slabs (one unused column: see the module docstring). A named
+constant, because a shared array's shape must be a compile-time constant, not an expression."""
 
 LOADS = BM * SLAB // (TILE * TILE)
 """Elements of each slab one thread copies into shared memory."""
@@ -83,8 +90,8 @@ def _kernel(trans_a: bool, trans_b: bool, dtype: np.dtype):
 
     @cuda.jit
     def kernel(a, b, c):  # pragma: no cover - compiled
-        sa = cuda.shared.array((SLAB, BM), nb_type)  # the A slab, sa[kk, i]
-        sb = cuda.shared.array((SLAB, BM), nb_type)  # the B slab, sb[kk, j]
+        sa = cuda.shared.array((SLAB, ROW), nb_type)  # the A slab, sa[kk, i]
+        sb = cuda.shared.array((SLAB, ROW), nb_type)  # the B slab, sb[kk, j]
         acc = cuda.local.array((REG, REG), nb_type)
         ra = cuda.local.array(REG, nb_type)
         rb = cuda.local.array(REG, nb_type)

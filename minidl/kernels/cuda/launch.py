@@ -36,7 +36,7 @@ SIMULATED: bool = bool(config.ENABLE_CUDASIM)
 """True under numba's CUDA simulator (decided when numba is imported)."""
 
 THREADS: int = 8 if SIMULATED else 256
-"""Threads per block of a 1-D kernel."""
+"""Threads per block of a 1-D kernel (a power of two: block reductions halve it)."""
 
 MAX_BLOCKS: int = 2 if SIMULATED else 65535
 """The most blocks a 1-D launch starts; a grid-stride loop covers larger sizes."""
@@ -61,6 +61,13 @@ def grid_for(n: int) -> tuple[int, int]:
     """
     blocks = max(1, min(MAX_BLOCKS, (n + THREADS - 1) // THREADS))
     return blocks, THREADS
+
+
+def grid_for_groups(groups: int) -> tuple[int, int]:
+    """(blocks, THREADS) for a kernel in which one *block* reduces each of ``groups`` groups
+    (a channel of a batch norm): block b takes groups b, b + blocks, …; its THREADS threads
+    share the group's elements and combine their partial sums in shared memory."""
+    return max(1, min(MAX_BLOCKS, groups)), THREADS
 
 
 def grid_for_tiles(tiles: int) -> tuple[int, tuple[int, int]]:

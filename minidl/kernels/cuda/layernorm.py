@@ -5,17 +5,19 @@ leading dims are flattened into R rows of D values.
 
 - Forward and dL/dx: **one thread per row**, looping over its D values (float64 sums):
   μ, rstd, then y (forward) or dL/dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)), ĝ = g ⊙ γ.
-- dL/dγ and dL/dβ: **one thread per feature j**, summing g·x̂ and g down the R rows.
+- dL/dγ and dL/dβ: **one block per feature j**, its threads sharing the R rows of g·x̂
+  and g (R is the batch times the sequence: long sums, few features).
 """
 
 from __future__ import annotations
 
 import math
 
-from numba import cuda
+from numba import cuda, float64
 
 from minidl.kernels.cuda.elementwise import empty, full
-from minidl.kernels.cuda.launch import grid_for
+from minidl.kernels.cuda.launch import THREADS, grid_for, grid_for_groups
+from minidl.kernels.cuda.reduce import block_sum
 
 
 @cuda.jit
@@ -54,16 +56,22 @@ def _rows_grad_input(grad, x, weight, mean, rstd, out):  # pragma: no cover - co
 
 @cuda.jit
 def _feature_grads(grad, x, mean, rstd, grad_w, grad_b):  # pragma: no cover - compiled
+    """Block per feature j: its threads take rows t, t + T, … of Σ g·x̂ and Σ g, and
+    :func:`~minidl.kernels.cuda.reduce.block_sum` adds their partial sums."""
+    part = cuda.shared.array(THREADS, float64)
     rows, d = x.shape
-    for j in range(cuda.grid(1), d, cuda.gridsize(1)):
+    for j in range(cuda.blockIdx.x, d, cuda.gridDim.x):
         sw = 0.0
         sb = 0.0
-        for r in range(rows):
+        for r in range(cuda.threadIdx.x, rows, cuda.blockDim.x):
             g = grad[r, j]
             sw += g * (x[r, j] - mean[r]) * rstd[r]
             sb += g
-        grad_w[j] = sw
-        grad_b[j] = sb
+        sw = block_sum(part, sw)
+        sb = block_sum(part, sb)
+        if cuda.threadIdx.x == 0:
+            grad_w[j] = sw
+            grad_b[j] = sb
 
 
 def layer_norm_forward(x, weight, bias, eps: float):
@@ -89,5 +97,5 @@ def layer_norm_backward(grad, x, weight, mean, rstd):
     grad_x, grad_w, grad_b = empty((rows, d), x.dtype), empty((d,), x.dtype), empty((d,), x.dtype)
     if rows:
         _rows_grad_input[grid_for(rows)](g2, x2, w, m1, r1, grad_x)
-    _feature_grads[grid_for(d)](g2, x2, m1, r1, grad_w, grad_b)
+    _feature_grads[grid_for_groups(d)](g2, x2, m1, r1, grad_w, grad_b)
     return grad_x.reshape(*x.shape), grad_w, grad_b

@@ -1,23 +1,51 @@
 """Sums over axes of device arrays: the reductions behind bias gradients, batch
 statistics and undoing broadcasting.
 
-Every reduction here is one kernel: view x as (A, K, B) and sum (or take the max of) the
-middle axis, out[p, q] = Σ_j x[p, j, q] (:func:`sum_middle`). Thread t (grid-stride over
-the A·B outputs) computes output (p, q) = (t // B, t % B) by a loop over j, reading
-x[p, j, q]: neighbouring threads read neighbouring q, so the loads of a warp are
-coalesced. Sums are accumulated in float64 (as the CPU kernels do) and stored in x's
-dtype. Summing several axes repeats it, one axis at a time (:func:`sum_axes`); a whole
-array is reduced in two passes (:func:`reduce_all`).
+Every reduction views x as (A, K, B) and sums (or takes the max of) the middle axis,
+out[p, q] = Σ_j x[p, j, q] (:func:`sum_middle`), in one of two ways:
+
+- many sums: **one thread per output** (p, q) = (t // B, t % B), looping over j and
+  reading x[p, j, q]; neighbouring threads read neighbouring q, so a warp's loads are
+  coalesced;
+- few long sums (a bias gradient over a whole batch): **one block per output**; its threads
+  take every T-th j and :func:`block_sum` adds their partial sums in shared memory.
+
+Sums are accumulated in float64 (as the CPU kernels do) and stored in x's dtype. Several
+axes are summed one at a time (:func:`sum_axes`); a whole array in two passes
+(:func:`reduce_all`). The batch-norm statistics use :func:`block_sum` directly.
 """
 
 from __future__ import annotations
 
 import math
 
-from numba import cuda
+from numba import cuda, float64
 
 from minidl.kernels.cuda.elementwise import empty, maximum
-from minidl.kernels.cuda.launch import grid_for
+from minidl.kernels.cuda.launch import THREADS, grid_for, grid_for_groups
+
+
+@cuda.jit(device=True)
+def block_sum(part, value):  # pragma: no cover - compiled
+    """Σ of ``value`` over the threads of the block, returned to every thread.
+
+    ``part`` is a shared float64 array of one slot per thread (blockDim.x, a power of two).
+    Each thread stores its value; then, while the active half has more than one slot,
+    thread t < step adds slot t + step into slot t (a tree: log₂(blockDim.x) rounds).
+    Every thread of the block must call it (it contains barriers), the same number of times.
+    """
+    tid = cuda.threadIdx.x
+    part[tid] = value
+    cuda.syncthreads()
+    step = cuda.blockDim.x // 2
+    while step > 0:
+        if tid < step:
+            part[tid] += part[tid + step]
+        cuda.syncthreads()
+        step //= 2
+    total = part[0]
+    cuda.syncthreads()  # all have read the total before the next call overwrites part
+    return total
 
 
 @cuda.jit
@@ -32,8 +60,36 @@ def _reduce_middle(x, out, use_max):  # pragma: no cover - compiled
         out[p, q] = total
 
 
+@cuda.jit
+def _sum_middle_blocks(x, out):  # pragma: no cover - compiled
+    """Block per output (p, q): its threads take j = t, t + T, … and :func:`block_sum` adds
+    their partial sums."""
+    part = cuda.shared.array(THREADS, float64)
+    a, k, b = x.shape
+    for t in range(cuda.blockIdx.x, a * b, cuda.gridDim.x):
+        s = 0.0
+        for j in range(cuda.threadIdx.x, k, cuda.blockDim.x):
+            s += x[t // b, j, t % b]
+        s = block_sum(part, s)
+        if cuda.threadIdx.x == 0:
+            out[t // b, t % b] = s
+
+
+LONG_SUM = 16
+"""Sums of more than LONG_SUM · (number of sums) terms get a block each (see sum_middle)."""
+
+
 def sum_middle(x, a: int, k: int, b: int):
-    """x viewed as (A, K, B) → (A, B) with out[p, q] = Σ_j x[p, j, q] (a new array)."""
+    """x viewed as (A, K, B) → (A, B) with out[p, q] = Σ_j x[p, j, q] (a new array).
+
+    Few long sums (K > LONG_SUM · A·B: a bias gradient over a whole batch) get one block
+    each, so that all of a block's threads work on one sum; otherwise one thread per sum.
+    """
+    if k > LONG_SUM * a * b:
+        out = empty((a, b), x.dtype)
+        if out.size:
+            _sum_middle_blocks[grid_for_groups(out.size)](x.reshape(a, k, b), out)
+        return out
     return _middle(x, a, k, b, False)
 
 
