@@ -117,6 +117,16 @@ def test_functions() -> None:
     same(y, A[0] + 1)
 
 
+def test_matmul_with_transposed_views_and_batches() -> None:
+    a = RNG.standard_normal((3, 5)).astype(np.float32)
+    b = RNG.standard_normal((4, 5)).astype(np.float32)
+    for got, want in ((up(a) @ up(b).T, a @ b.T), (up(b).T.T @ up(a).T, b @ a.T),
+                      (np.matmul(up(A), up(A).transpose(0, 2, 1)), A @ A.transpose(0, 2, 1)),
+                      (up(A) @ up(A[0, 0]), A @ A[0, 0])):
+        np.testing.assert_allclose(got.get(), want, rtol=1e-5, atol=1e-5)
+        assert got.shape == want.shape
+
+
 def test_host_conversion_is_explicit() -> None:
     x = up(A)
     with pytest.raises(TypeError, match="can't convert cuda"):

@@ -334,6 +334,14 @@ def _matmul(a: Any, b: Any, **_: Any) -> CudaArray:
     return matmul(a, b)
 
 
+def _gemm_operand(m: CudaArray) -> tuple[Any, bool]:
+    """A 2-D operand for the GEMM: (device array, read transposed?). The transpose of a
+    contiguous matrix (``w.T``) is passed as that matrix with the flag, not copied."""
+    if not m.is_contiguous() and m.T.is_contiguous():
+        return m.T.device_array(), True
+    return m.device_array(), False
+
+
 def matmul(a: CudaArray, b: CudaArray) -> CudaArray:
     """``a @ b`` with NumPy's rules (1-D promotion, broadcast batch dims) on the tiled GEMM."""
     from minidl.kernels.cuda import gemm
@@ -347,7 +355,8 @@ def matmul(a: CudaArray, b: CudaArray) -> CudaArray:
     if va.shape[-1] != vb.shape[-2]:
         raise ValueError(f"matmul: mismatch in core dimension: {a.shape} @ {b.shape}")
     if va.ndim == 2 and vb.ndim == 2:
-        out = CudaArray.from_device(gemm.gemm(va.device_array(), vb.device_array()))
+        (xa, ta), (xb, tb) = _gemm_operand(va), _gemm_operand(vb)
+        out = CudaArray.from_device(gemm.gemm(xa, xb, trans_a=ta, trans_b=tb))
     else:
         batch = np.broadcast_shapes(va.shape[:-2], vb.shape[:-2])
         xa = va.broadcast_to(batch + va.shape[-2:]).reshape(-1, *va.shape[-2:])
