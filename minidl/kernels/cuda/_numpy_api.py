@@ -2,8 +2,9 @@
 
 These are the functions minidl's ops, functional, nn and optim layers call on arrays;
 each returns CudaArrays (or Python values for ``np.shape`` and friends). Reductions run
-:func:`minidl.kernels.cuda._strided.reduce_kernel`; matmul runs the tiled GEMM of
-:mod:`minidl.kernels.cuda.gemm`.
+:func:`minidl.kernels.cuda._strided.reduce_kernel`, except float sums, which use the
+block-parallel, float64-accumulating :func:`minidl.kernels.cuda.reduce.sum_axes`; matmul
+runs the tiled GEMM of :mod:`minidl.kernels.cuda.gemm`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def reduce(ufunc: np.ufunc, a: Any, axis: Any = None, keepdims: bool = False,
         identity = ufunc.identity
         out = CudaArray.empty(kshape, a.dtype)
         out.assign(identity)
+        return _keep(out, a, axes, keepdims)
+    if ufunc is np.add and a.dtype.kind == "f" and axes:
+        # float sums: the block-parallel, float64-accumulating kernels of reduce.py
+        from minidl.kernels.cuda.reduce import sum_axes
+
+        out = CudaArray.from_device(sum_axes(a.device_array(), axes, keepdims=False))
         return _keep(out, a, axes, keepdims)
     out = CudaArray.empty(kshape, a.dtype)
     REDUCERS[ufunc](out.buf, n_out, kept, (a.buf, a.offset), n_red, red)
