@@ -44,3 +44,11 @@ def test_mismatched_shapes_name_the_op():
         cuda_gemm.gemm(a, b)
     with pytest.raises(TypeError, match="bmm"):
         cuda_gemm.bmm(to_device(np.ones((1, 2, 3))), to_device(np.ones((1, 3, 2), np.float32)))
+
+
+def test_gemm_benchmark_runs(capsys, monkeypatch):
+    from benchmarks import cuda_gemm
+
+    monkeypatch.setattr(cuda_gemm, "vendor", lambda n: None)  # no GPU: no cuBLAS to time
+    cuda_gemm.main(["--sizes", str(EDGE), "--repeats", "1"])  # checks against NumPy first
+    assert f"{EDGE:>6}" in capsys.readouterr().out
