@@ -1012,7 +1012,8 @@ def _index_arrays(index: Any) -> Any:
 
 
 def _no_grad_result(array: Any, dev: Device) -> Tensor:
-    return Tensor._from_op(np.asarray(array), None, 0, dev)
+    return Tensor._from_op(array if dispatch.is_device_array(array) else np.asarray(array), None,
+                           0, dev)
 
 
 # -- factories -------------------------------------------------------------------------

@@ -111,6 +111,10 @@ def test_functions() -> None:
     same(np.full_like(x, 3, dtype=np.int64), np.full_like(A[0], 3, dtype=np.int64))
     assert np.shape(x) == (3, 4) and np.ndim(x) == 2
     same(np.tril(x, 1), np.tril(A[0], 1))
+    same(np.cumsum(x, axis=1), np.cumsum(A[0], axis=1))
+    same(np.cumsum(up(A).transpose(2, 0, 1), axis=0), np.cumsum(A.transpose(2, 0, 1), axis=0))
+    same(np.cumsum(up(A > 0)), np.cumsum(A > 0))
+    same(np.tile(x, (2, 1, 3)), np.tile(A[0], (2, 1, 3)))
     same(np.triu(x), np.triu(A[0]))
     y = x.copy()
     y += 1

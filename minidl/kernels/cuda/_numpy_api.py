@@ -168,6 +168,35 @@ def _arg(a: Any, axis: Any, keepdims: bool, sign: int) -> CudaArray:
     return out
 
 
+@implements(np.cumsum)
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> CudaArray:
+    a = _as_cuda(a)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    if dtype is not None or a.dtype.kind in "biu" and a.dtype.itemsize < 8:
+        a = a.astype(dtype or np.int64, copy=False)
+    axis = _axes(axis, a.ndim)[0]
+    moved = _moveaxis(a, axis, -1)  # the scanned axis last: rows of the output are contiguous
+    kshape, kept, _, n_out, n, _ = _reduce_plan(moved, moved.ndim - 1)
+    result = CudaArray.empty(moved.shape, a.dtype)
+    if result.size:
+        _strided.scan(result.buf, n_out, kept, (moved.buf, moved.offset), n, moved.strides_[-1])
+    return _moveaxis(result, -1, axis)
+
+
+@implements(np.tile)
+def _tile(a: Any, reps: Any) -> CudaArray:
+    a = _as_cuda(a)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    ndim = max(a.ndim, len(reps))
+    shape = (1,) * (ndim - a.ndim) + a.shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    # (r0, s0, r1, s1, …) as a broadcast view of a reshaped to (1, s0, 1, s1, …), then copied
+    spread = a.reshape(tuple(n for s in shape for n in (1, s)))
+    spread = spread.broadcast_to(tuple(n for r, s in zip(reps, shape) for n in (r, s)))
+    return spread.copy().reshape(tuple(r * s for r, s in zip(reps, shape)))
+
+
 @implements(np.argmax)
 def _argmax(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
     return _arg(a, axis, keepdims, 1)
