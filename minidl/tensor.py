@@ -476,7 +476,7 @@ class Tensor:
         the change. The shape stays; a float result is not stored in an integer tensor."""
         if not dispatch.is_device_array(values):
             values = np.asarray(values)
-            if self.device != CPU and values.ndim:
+            if self.device is not CPU and self.device.type != "cpu" and values.ndim:
                 values = to_device(values, self.device)
         if index is Ellipsis:
             if not _broadcasts_to(values.shape, self.shape):
@@ -514,7 +514,7 @@ class Tensor:
         """Copy ``src``'s values (broadcast to this shape) into this tensor."""
         if not isinstance(src, Tensor):
             src = src if dispatch.is_device_array(src) else np.asarray(src)
-        elif src.device != self.device:  # copy_ crosses devices, as in PyTorch
+        elif src.device is not self.device and src.device != self.device:  # across devices
             src = src.to(self.device)
         if not _broadcasts_to(np.shape(src), self.shape):
             raise ShapeError(
@@ -1012,7 +1012,8 @@ def _index_arrays(index: Any) -> Any:
 
 
 def _no_grad_result(array: Any, dev: Device) -> Tensor:
-    return Tensor._from_op(np.asarray(array), None, 0, dev)
+    return Tensor._from_op(array if dispatch.is_device_array(array) else np.asarray(array), None,
+                           0, dev)
 
 
 # -- factories -------------------------------------------------------------------------

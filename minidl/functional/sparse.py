@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.autograd.function import Function, Node
+from minidl.device import to_device
 from minidl.errors import DTypeError, ShapeError, fmt_shape
 from minidl.functional._checks import float_tensor
 from minidl.kernels.dispatch import kernels
@@ -82,4 +83,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif ids.size and ids.max() >= num_classes:
         raise ValueError(f"one_hot: class id {int(ids.max())} is not smaller than "
                          f"num_classes={num_classes}")
-    return Tensor(np.eye(num_classes, dtype=np.int64)[ids])
+    eye = to_device(np.eye(num_classes, dtype=np.int64), tensor.device)
+    return Tensor._from_op(eye[ids], None, 0, tensor.device)  # on the ids' device

@@ -142,7 +142,7 @@ class Optimizer:
                             f"{fmt_shape(p.shape)} but its .grad has shape "
                             f"{fmt_shape(p.grad.shape)}"
                         )
-                    if p.grad.device != p.device:
+                    if p.grad.device is not p.device and p.grad.device != p.device:
                         raise mismatch_error(f"{type(self).__name__}.step", p.device,
                                              p.grad.device)
                     state = self.state.setdefault(p, {})
@@ -213,7 +213,10 @@ class Optimizer:
 def _follow(state: dict[str, Any], dev: Device) -> None:
     """Move a parameter's state arrays to its device (after ``model.to(...)``), in place."""
     for key, value in state.items():
-        if isinstance(value, np.ndarray) or is_device_array(value):
+        if dev.type == "cpu":
+            if is_device_array(value):
+                state[key] = to_device(value, dev)
+        elif isinstance(value, np.ndarray):
             state[key] = to_device(value, dev)
 
 

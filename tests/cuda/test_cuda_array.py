@@ -111,10 +111,24 @@ def test_functions() -> None:
     same(np.full_like(x, 3, dtype=np.int64), np.full_like(A[0], 3, dtype=np.int64))
     assert np.shape(x) == (3, 4) and np.ndim(x) == 2
     same(np.tril(x, 1), np.tril(A[0], 1))
+    same(np.cumsum(x, axis=1), np.cumsum(A[0], axis=1))
+    same(np.cumsum(up(A).transpose(2, 0, 1), axis=0), np.cumsum(A.transpose(2, 0, 1), axis=0))
+    same(np.cumsum(up(A > 0)), np.cumsum(A > 0))
+    same(np.tile(x, (2, 1, 3)), np.tile(A[0], (2, 1, 3)))
     same(np.triu(x), np.triu(A[0]))
     y = x.copy()
     y += 1
     same(y, A[0] + 1)
+
+
+def test_matmul_with_transposed_views_and_batches() -> None:
+    a = RNG.standard_normal((3, 5)).astype(np.float32)
+    b = RNG.standard_normal((4, 5)).astype(np.float32)
+    for got, want in ((up(a) @ up(b).T, a @ b.T), (up(b).T.T @ up(a).T, b @ a.T),
+                      (np.matmul(up(A), up(A).transpose(0, 2, 1)), A @ A.transpose(0, 2, 1)),
+                      (up(A) @ up(A[0, 0]), A @ A[0, 0])):
+        np.testing.assert_allclose(got.get(), want, rtol=1e-5, atol=1e-5)
+        assert got.shape == want.shape
 
 
 def test_host_conversion_is_explicit() -> None:

@@ -114,3 +114,24 @@ def test_tensor_of_a_tensor_keeps_or_changes_its_device() -> None:
     assert minidl.tensor(y).is_cuda  # as torch.tensor(t): a copy on t's device
     z = minidl.tensor(y, device="cpu")
     assert not z.is_cuda and isinstance(z.numpy(), np.ndarray)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="kernels/cuda/broadcast.py sum_to_shape ends with .reshape(*shape), "
+                          "which fails for a 0-d target shape (left to CUDA-B's module)")
+def test_gradient_of_a_0d_tensor_broadcast_over_a_vector() -> None:
+    s = minidl.tensor(2.0, device="cuda", requires_grad=True)
+    (minidl.ones(3, device="cuda") * s).sum().backward()
+    assert s.grad.item() == 3.0
+
+
+def test_one_hot_and_embedding_stay_on_the_device() -> None:
+    ids = minidl.tensor([[2, 0], [1, 2]], device="cuda")
+    hot = nn.functional.one_hot(ids, 3)
+    assert hot.is_cuda
+    np.testing.assert_array_equal(hot.cpu().numpy(), np.eye(3, dtype=np.int64)[[[2, 0], [1, 2]]])
+    emb = nn.Embedding(3, 4).cuda()
+    out = emb(ids)
+    out.sum().backward()
+    assert out.is_cuda and emb.weight.grad.is_cuda
+    np.testing.assert_array_equal(emb.weight.grad.cpu().numpy()[:, 0], [1.0, 1.0, 2.0])

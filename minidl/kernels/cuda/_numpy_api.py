@@ -2,8 +2,9 @@
 
 These are the functions minidl's ops, functional, nn and optim layers call on arrays;
 each returns CudaArrays (or Python values for ``np.shape`` and friends). Reductions run
-:func:`minidl.kernels.cuda._strided.reduce_kernel`; matmul runs the tiled GEMM of
-:mod:`minidl.kernels.cuda.gemm`.
+:func:`minidl.kernels.cuda._strided.reduce_kernel`, except float sums, which use the
+block-parallel, float64-accumulating :func:`minidl.kernels.cuda.reduce.sum_axes`; matmul
+runs the tiled GEMM of :mod:`minidl.kernels.cuda.gemm`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def reduce(ufunc: np.ufunc, a: Any, axis: Any = None, keepdims: bool = False,
         identity = ufunc.identity
         out = CudaArray.empty(kshape, a.dtype)
         out.assign(identity)
+        return _keep(out, a, axes, keepdims)
+    if ufunc is np.add and a.dtype.kind == "f" and axes:
+        # float sums: the block-parallel, float64-accumulating kernels of reduce.py
+        from minidl.kernels.cuda.reduce import sum_axes
+
+        out = CudaArray.from_device(sum_axes(a.device_array(), axes, keepdims=False))
         return _keep(out, a, axes, keepdims)
     out = CudaArray.empty(kshape, a.dtype)
     REDUCERS[ufunc](out.buf, n_out, kept, (a.buf, a.offset), n_red, red)
@@ -159,6 +166,35 @@ def _arg(a: Any, axis: Any, keepdims: bool, sign: int) -> CudaArray:
     if keepdims:
         return _keep(out, a, axes, True) if axis is not None else out.reshape((1,) * a.ndim)
     return out
+
+
+@implements(np.cumsum)
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> CudaArray:
+    a = _as_cuda(a)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    if dtype is not None or a.dtype.kind in "biu" and a.dtype.itemsize < 8:
+        a = a.astype(dtype or np.int64, copy=False)
+    axis = _axes(axis, a.ndim)[0]
+    moved = _moveaxis(a, axis, -1)  # the scanned axis last: rows of the output are contiguous
+    kshape, kept, _, n_out, n, _ = _reduce_plan(moved, moved.ndim - 1)
+    result = CudaArray.empty(moved.shape, a.dtype)
+    if result.size:
+        _strided.scan(result.buf, n_out, kept, (moved.buf, moved.offset), n, moved.strides_[-1])
+    return _moveaxis(result, -1, axis)
+
+
+@implements(np.tile)
+def _tile(a: Any, reps: Any) -> CudaArray:
+    a = _as_cuda(a)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    ndim = max(a.ndim, len(reps))
+    shape = (1,) * (ndim - a.ndim) + a.shape
+    reps = (1,) * (ndim - len(reps)) + reps
+    # (r0, s0, r1, s1, …) as a broadcast view of a reshaped to (1, s0, 1, s1, …), then copied
+    spread = a.reshape(tuple(n for s in shape for n in (1, s)))
+    spread = spread.broadcast_to(tuple(n for r, s in zip(reps, shape) for n in (r, s)))
+    return spread.copy().reshape(tuple(r * s for r, s in zip(reps, shape)))
 
 
 @implements(np.argmax)
@@ -334,6 +370,14 @@ def _matmul(a: Any, b: Any, **_: Any) -> CudaArray:
     return matmul(a, b)
 
 
+def _gemm_operand(m: CudaArray) -> tuple[Any, bool]:
+    """A 2-D operand for the GEMM: (device array, read transposed?). The transpose of a
+    contiguous matrix (``w.T``) is passed as that matrix with the flag, not copied."""
+    if not m.is_contiguous() and m.T.is_contiguous():
+        return m.T.device_array(), True
+    return m.device_array(), False
+
+
 def matmul(a: CudaArray, b: CudaArray) -> CudaArray:
     """``a @ b`` with NumPy's rules (1-D promotion, broadcast batch dims) on the tiled GEMM."""
     from minidl.kernels.cuda import gemm
@@ -347,7 +391,8 @@ def matmul(a: CudaArray, b: CudaArray) -> CudaArray:
     if va.shape[-1] != vb.shape[-2]:
         raise ValueError(f"matmul: mismatch in core dimension: {a.shape} @ {b.shape}")
     if va.ndim == 2 and vb.ndim == 2:
-        out = CudaArray.from_device(gemm.gemm(va.device_array(), vb.device_array()))
+        (xa, ta), (xb, tb) = _gemm_operand(va), _gemm_operand(vb)
+        out = CudaArray.from_device(gemm.gemm(xa, xb, trans_a=ta, trans_b=tb))
     else:
         batch = np.broadcast_shapes(va.shape[:-2], vb.shape[:-2])
         xa = va.broadcast_to(batch + va.shape[-2:]).reshape(-1, *va.shape[-2:])

@@ -169,6 +169,23 @@ def reduce_kernel(combine: Callable) -> Callable:
 
 
 @cuda.jit
+def _scan_kernel(out, n_out, kshape, kstrides, a, ao, n, step):  # noqa: ANN001
+    """Running sums along one axis: row i (C order of the kept axes) of a, whose elements
+    are ``step`` apart, into the contiguous out (rows of length n)."""
+    for i in range(cuda.grid(1), n_out, cuda.gridsize(1)):
+        base = ao + _offset(i, kshape, kstrides)
+        acc = a[base] * 0
+        for j in range(n):
+            acc += a[base + j * step]
+            out[i * n + j] = acc
+
+
+def scan(out, n_out, kept, a, n: int, step: int) -> None:  # noqa: ANN001
+    """Cumulative sums (see :func:`_scan_kernel`); ``out`` is the flat output buffer."""
+    _launch(_scan_kernel, n_out, out, n_out, kept[0], kept[1], a[0], a[1], n, step)
+
+
+@cuda.jit
 def _arg_kernel(out, n_out, kshape, kstrides, a, ao, n_red, rshape, rstrides, sign):  # noqa: ANN001
     """Index (C order over the reduced axes) of the first max (sign=1) or min (sign=-1)."""
     for i in range(cuda.grid(1), n_out, cuda.gridsize(1)):
