@@ -99,9 +99,8 @@ def describe_backend() -> str:
     if simulating():
         return ("No GPU here: CUDA kernels run on Numba's simulator (correct results, "
                 "simulated threads, thousands of times slower than a GPU).")
-    from numba import cuda
+    import minidl.cuda
 
-    if cuda.is_available():
-        name = cuda.get_current_device().name
-        return f"CUDA kernels run on the GPU: {getattr(name, 'decode', lambda: name)()}"
+    if minidl.cuda.is_available():
+        return f"CUDA kernels run on the GPU: {minidl.cuda.get_device_name()}"
     return "No GPU and no simulator: CUDA kernels cannot run in this process."

@@ -116,9 +116,6 @@ def test_tensor_of_a_tensor_keeps_or_changes_its_device() -> None:
     assert not z.is_cuda and isinstance(z.numpy(), np.ndarray)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="kernels/cuda/broadcast.py sum_to_shape ends with .reshape(*shape), "
-                          "which fails for a 0-d target shape (left to CUDA-B's module)")
 def test_gradient_of_a_0d_tensor_broadcast_over_a_vector() -> None:
     s = minidl.tensor(2.0, device="cuda", requires_grad=True)
     (minidl.ones(3, device="cuda") * s).sum().backward()

@@ -21,7 +21,7 @@ def sum_to_shape(grad, shape):
         return grad
     extra = grad.ndim - len(shape)
     stretched = [extra + i for i, s in enumerate(shape) if s == 1 and grad.shape[extra + i] != 1]
-    return sum_axes(grad, tuple(range(extra)) + tuple(stretched), keepdims=True).reshape(*shape)
+    return sum_axes(grad, tuple(range(extra)) + tuple(stretched), keepdims=True).reshape(shape)
 
 
 @cuda.jit
