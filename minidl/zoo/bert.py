@@ -144,5 +144,5 @@ def fine_tune(model: TinyBERT, tokens: np.ndarray, labels: np.ndarray, epochs: i
 def accuracy(model: TinyBERT, tokens: np.ndarray, labels: np.ndarray) -> float:
     model.eval()
     with minidl.no_grad():
-        pred = model.classify(minidl.tensor(with_cls(tokens))).data.argmax(-1)
+        pred = model.classify(minidl.tensor(with_cls(tokens))).numpy().argmax(-1)
     return float((pred == labels).mean())
