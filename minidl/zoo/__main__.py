@@ -17,9 +17,9 @@ The character models' files carry their steps, seconds and validation nats/char
 (``meta.*``). The shipped files were made with ``nice -n 5 python -m minidl.zoo --steps 1000``
 (before ``--models`` existed: the same as ``--models gpt`` now) with one BLAS thread
 (``OPENBLAS_NUM_THREADS=1``) on the course's shared 2-core machine; the wall time, and so
-the LSTM's steps, depend on the machine. ``bert_mlm.npz`` was made with
-``nice -n 5 python -m minidl.zoo --models bert --bert-steps 3000`` in the same way. ``--models`` picks
-what to train (default: all); CI runs ``--steps 2 --bert-steps 2`` (seconds).
+the LSTM's steps, depend on the machine. ``bert_mlm.npz`` was made in the same way with
+``nice -n 5 python -m minidl.zoo --models bert --bert-steps 3000``. ``--models`` picks what
+to train (default: all); CI runs ``--steps 2 --bert-steps 2`` (seconds).
 """
 
 from __future__ import annotations

@@ -72,15 +72,21 @@ def with_cls(tokens: np.ndarray) -> np.ndarray:
 def mlm_mask(tokens: np.ndarray, mask_id: int, vocab_size: int, rng: np.random.Generator,
              mask_prob: float = 0.15, special_ids: tuple[int, ...] = ()
              ) -> tuple[np.ndarray, np.ndarray]:
-    """BERT's corruption (exercise 6.12 derives it): choose ``mask_prob`` of the non-special
-    tokens; 80 % of them become [MASK], 10 % a random id, 10 % stay. Returns (inputs,
-    labels) with labels −100 where nothing is to be predicted."""
-    u, r = rng.random(tokens.shape), rng.random(tokens.shape)
-    random_ids = rng.integers(0, vocab_size, tokens.shape)
-    chosen = (u < mask_prob) & ~np.isin(tokens, special_ids)
-    inputs = np.where(chosen & (r < 0.8), mask_id, tokens)
-    inputs = np.where(chosen & (r >= 0.8) & (r < 0.9), random_ids, inputs)
-    return inputs.astype(np.int64), np.where(chosen, tokens, IGNORE_INDEX).astype(np.int64)
+    """BERT's corruption: choose ``mask_prob`` of the non-special tokens; 80 % of them become
+    [MASK], 10 % a random id, 10 % stay. Returns (inputs, labels) with labels −100 where
+    nothing is to be predicted.
+
+    Drawn as Hugging Face's masked-LM data collator draws it, by successive coin flips:
+    chosen ~ Bernoulli(mask_prob); of those, [MASK] ~ Bernoulli(0.8); of the rest, a random
+    id ~ Bernoulli(0.5). (Exercise 6.12 splits one uniform draw into the three cases
+    instead: the same distribution from other random numbers.)"""
+    chosen = (rng.random(tokens.shape) < mask_prob) & ~np.isin(tokens, special_ids)
+    masked = chosen & (rng.random(tokens.shape) < 0.8)
+    randomised = chosen & ~masked & (rng.random(tokens.shape) < 0.5)
+    inputs = tokens.astype(np.int64, copy=True)
+    inputs[masked] = mask_id
+    inputs[randomised] = rng.integers(0, vocab_size, int(randomised.sum()))
+    return inputs, np.where(chosen, tokens, IGNORE_INDEX).astype(np.int64)
 
 
 class TinyBERT(nn.Module):
