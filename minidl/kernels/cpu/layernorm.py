@@ -7,8 +7,11 @@ For every row x (D values; the rows are all leading dims flattened)::
 
 Unlike batch norm, the statistics belong to one sample: nothing is shared across the
 batch, so training and evaluation compute the same thing. Row sums are accumulated in
-float64. A row of D = 128 is far too small to split across threads; rows run serially
-(a parallel region costs ~0.1 ms here, more than a whole GPT-sized layer norm).
+float64, in an order LLVM may choose (``fastmath`` "reassoc", and ``error_model="numpy"``
+without Python's division-by-zero test) so that it vectorises the loops: on a GPT's
+(768, 128) activations 0.20 → 0.06 ms forward, 0.17 → 0.08 ms backward (one thread).
+A row of D = 128 is far too small to split across threads; rows run serially (a parallel
+region costs ~0.1 ms here, more than a whole GPT-sized layer norm).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from numba import njit
 
 from minidl.kernels.slots import slot
 
+_VECTORISE = {"reassoc", "contract"}  # reorder and fuse sums; NaN and inf keep their meaning
 
-@njit(cache=True)
+
+@njit(cache=True, fastmath=_VECTORISE, error_model="numpy")
 def _rows_forward(x, weight, bias, eps):  # pragma: no cover - compiled
     rows, d = x.shape
     out = np.empty_like(x)
@@ -42,7 +47,7 @@ def _rows_forward(x, weight, bias, eps):  # pragma: no cover - compiled
     return out, mean, rstd
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_VECTORISE, error_model="numpy")
 def _rows_backward(grad, x, weight, mean, rstd):  # pragma: no cover - compiled
     rows, d = x.shape
     grad_x = np.empty_like(x)

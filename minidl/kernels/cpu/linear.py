@@ -14,7 +14,10 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     x: (..., in)   weight: (out, in)   bias: (out,) or None   →   y: (..., out)
     Leading dims of x (the batch, a sequence…) are carried through unchanged.
     """
-    out = np.matmul(x, weight.T)
+    if x.ndim > 2 and x.flags.c_contiguous:  # one GEMM, not one per leading index
+        out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
+    else:
+        out = np.matmul(x, weight.T)
     if bias is not None:
         out += bias
     return out
@@ -30,9 +33,9 @@ def linear_backward(
     dL/dW = Σ_batch gradᵀ · x               (out, in)   (all leading dims are the batch)
     dL/db = Σ_batch grad                    (out,)      or None when there is no bias
     """
-    grad_x = np.matmul(grad, weight)
     grad2 = grad.reshape(-1, grad.shape[-1])
     x2 = x.reshape(-1, x.shape[-1])
+    grad_x = (grad2 @ weight).reshape(*grad.shape[:-1], weight.shape[1])
     grad_weight = grad2.T @ x2
     grad_bias = grad2.sum(axis=0) if has_bias else None
     return grad_x, grad_weight, grad_bias
