@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sys
 from collections.abc import Callable
 
 import numba
@@ -31,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 import minidl
 from benchmarks.rnn import copy_weights
-from benchmarks.run import autograd_time, cpu_model, write_results
+from benchmarks.run import autograd_time, header_lines, write_results
 from benchmarks.timing import median_time
 from minidl.course.gan.models import Z_DIM, dcgan_discriminator, dcgan_generator
 
@@ -113,14 +112,10 @@ def main(argv: list[str] | None = None) -> str:
             found = transposed_rows(torch, args.repeats, args.warmup)
             found.append(dcgan_row(torch, args.repeats, args.warmup))
         rows += [(threads, *row) for row in found]
-    load_after = os.getloadavg()
+    machine, command = header_lines("benchmarks.gan", argv, torch, load_before)
     lines = [
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
-        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
-        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
-        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
-        f"Command: `{' '.join(['python -m benchmarks.gan'] + (argv or sys.argv[1:]))}`. "
-        f"Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
+        machine,
+        f"{command} Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
         "warm-up; each framework's calls back to back.",
         "",
         "| case (forward + backward / training step) | threads | minidl ms | torch ms | "
