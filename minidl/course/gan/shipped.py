@@ -33,7 +33,8 @@ SNAPSHOT_NOISE = 16          # fixed codes whose images are kept during training
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one shipped GAN is built and trained (steps: full run, quick: the CI run)."""
+    """How one shipped GAN is built and trained (steps: full run, quick: the CI run;
+    lr_decay: see :func:`~minidl.course.gan.training.train_gan`)."""
 
     generator: Callable[[], nn.Module]
     discriminator: Callable[[], nn.Module]
@@ -41,6 +42,7 @@ class Recipe:
     seed: int
     conditional: bool = False
     dcgan_init: bool = True
+    lr_decay: float = 0.0
     quick: int = 3
 
 
@@ -98,7 +100,7 @@ def train_shipped_gan(name: str, images: np.ndarray, labels: np.ndarray, steps: 
     z, fixed_labels = snapshot_codes(recipe.conditional)
     history = train_gan(G, D, images * 2 - 1, steps, labels=labels if recipe.conditional
                         else None, seed=recipe.seed, fixed_z=z, fixed_labels=fixed_labels,
-                        snapshot_every=max(steps // 10, 1))
+                        snapshot_every=max(steps // 10, 1), lr_decay=recipe.lr_decay)
     return G.eval(), history
 
 
