@@ -1,6 +1,6 @@
 """The weights chapter 5 loads, and the seeded command that trains them.
 
-    python -m minidl.course.train ch05            # ~1 h on one shared, loaded core
+    python -m minidl.course.train ch05            # ~1 h on a shared, loaded core (estimated)
     python -m minidl.course.train ch05 --only cgan   # 8.5 min of it (3,000 steps, load 4–7)
     python -m minidl.course.train ch05 --quick --out /tmp/w   # seconds: the CI smoke run
 
