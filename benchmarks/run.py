@@ -75,10 +75,12 @@ def conv_rows(refs: dict, torch, repeats: int) -> list[tuple[Row, float]]:
     return rows
 
 
-def autograd_time(op: str, arrays, g, repeats: int, lib, **kwargs) -> float:
+def autograd_time(op: str, arrays, g, repeats: int, lib,
+                  clock: Callable[[], float] = time.perf_counter, **kwargs) -> float:
     """Median seconds of ``lib.nn.functional.<op>(*tensors, **kwargs).backward(g)``.
 
-    ``lib`` is minidl or torch; every input tensor requires a gradient.
+    ``lib`` is minidl or torch; every input tensor requires a gradient; ``clock`` as in
+    :func:`benchmarks.timing.median_time`.
     """
     tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
     tg = lib.tensor(g)
@@ -89,7 +91,7 @@ def autograd_time(op: str, arrays, g, repeats: int, lib, **kwargs) -> float:
             t.grad = None
         fn(*tensors, **kwargs).backward(tg)
 
-    return median_time(step, repeats)
+    return median_time(step, repeats, clock=clock)
 
 
 def pool_row(refs: dict, torch, repeats: int) -> Row:
