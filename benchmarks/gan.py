@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sys
+import time
 from collections.abc import Callable
 
 import numba
@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 import minidl
 from benchmarks.rnn import copy_weights
-from benchmarks.run import autograd_time, cpu_model, write_results
+from benchmarks.run import autograd_time, header_lines, write_results
 from benchmarks.timing import median_time
 from minidl.course.gan.models import Z_DIM, dcgan_discriminator, dcgan_generator
 
@@ -42,7 +42,8 @@ TRANSPOSED_CASES = {  # name: (C_in, C_out, H) with kernel 4, stride 2, padding 
 }
 
 
-def transposed_rows(torch, repeats: int, warmup: int) -> list[tuple[str, float, float]]:  # noqa: ANN001
+def transposed_rows(torch, repeats: int, warmup: int,  # noqa: ANN001
+                    clock: Callable[[], float]) -> list[tuple[str, float, float]]:
     rng = np.random.default_rng(0)
     rows = []
     for name, (c_in, c_out, h) in TRANSPOSED_CASES.items():
@@ -51,7 +52,7 @@ def transposed_rows(torch, repeats: int, warmup: int) -> list[tuple[str, float, 
                   rng.standard_normal(c_out, dtype=np.float32))
         g = rng.standard_normal((BATCH, c_out, 2 * h, 2 * h), dtype=np.float32)
         time_it = functools.partial(autograd_time, "conv_transpose2d", arrays, g, repeats,
-                                    stride=2, padding=1)
+                                    clock=clock, stride=2, padding=1)
         for _ in range(warmup):
             time_it(minidl)
         rows.append((f"{name}, batch {BATCH}", time_it(minidl), time_it(torch)))
@@ -82,15 +83,16 @@ def dcgan_step_fn(lib, G, D) -> Callable[[], None]:  # noqa: ANN001
     return step
 
 
-def dcgan_row(torch, repeats: int, warmup: int) -> tuple[str, float, float]:  # noqa: ANN001
+def dcgan_row(torch, repeats: int, warmup: int,  # noqa: ANN001
+              clock: Callable[[], float]) -> tuple[str, float, float]:
     minidl.manual_seed(0)
     ours = dcgan_generator(), dcgan_discriminator()
     theirs = dcgan_generator(nn=torch.nn), dcgan_discriminator(nn=torch.nn)
     for a, b in zip(ours, theirs):
         copy_weights(a, b, torch)
     return (f"DCGAN step (G and D), batch {BATCH}, 28×28",
-            median_time(dcgan_step_fn(minidl, *ours), repeats, warmup),
-            median_time(dcgan_step_fn(torch, *theirs), repeats, warmup))
+            median_time(dcgan_step_fn(minidl, *ours), repeats, warmup, clock=clock),
+            median_time(dcgan_step_fn(torch, *theirs), repeats, warmup, clock=clock))
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -100,9 +102,15 @@ def main(argv: list[str] | None = None) -> str:
                         help="thread counts to measure (default: 1 2)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="1 thread only, timed by process CPU time (a busy machine)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
     import torch  # the comparison needs it: pip install torch
+
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    if args.cpu_time:  # CPU time counts every thread's work: meaningful with one thread only
+        args.threads = [1]
 
     load_before = os.getloadavg()
     rows = []
@@ -110,18 +118,15 @@ def main(argv: list[str] | None = None) -> str:
         numba.set_num_threads(threads)
         torch.set_num_threads(threads)
         with threadpool_limits(limits=threads):
-            found = transposed_rows(torch, args.repeats, args.warmup)
-            found.append(dcgan_row(torch, args.repeats, args.warmup))
+            found = transposed_rows(torch, args.repeats, args.warmup, clock)
+            found.append(dcgan_row(torch, args.repeats, args.warmup, clock))
         rows += [(threads, *row) for row in found]
-    load_after = os.getloadavg()
+    machine, command = header_lines("benchmarks.gan", argv, torch, load_before)
     lines = [
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
-        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
-        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
-        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
-        f"Command: `{' '.join(['python -m benchmarks.gan'] + (argv or sys.argv[1:]))}`. "
-        f"Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
-        "warm-up; each framework's calls back to back.",
+        machine,
+        f"{command} Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
+        f"warm-up; each framework's calls back to back; "
+        f"{'process CPU time' if args.cpu_time else 'wall clock'}.",
         "",
         "| case (forward + backward / training step) | threads | minidl ms | torch ms | "
         "minidl / torch | target |",

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.run import cpu_model, write_results
+from benchmarks.run import header_lines, write_results
 from benchmarks.timing import median_time
 
 SEQ, BATCH, INPUT, HIDDEN = 64, 32, 64, 128
@@ -142,20 +141,16 @@ def main(argv: list[str] | None = None) -> str:
                         help="LSTM steps timed; a third as many char-model epochs (at least 3)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/README.md")
     args = parser.parse_args(argv)
-    import numba
     import torch  # the comparison needs it: pip install torch
 
     load_before = os.getloadavg()
     rows = [(threads, *row) for threads in args.threads
             for row in measure(threads, torch, args.warmup, args.repeats)]
-    load_after = os.getloadavg()
+    machine, command = header_lines("benchmarks.rnn", argv, torch, load_before)
     lines = [
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
-        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
-        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
-        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
-        f"Command: `{' '.join(['python -m benchmarks.rnn'] + (argv or sys.argv[1:]))}`. "
-        f"Fastest of 3 block medians of {args.repeats} steps / {max(3, args.repeats // 3)} "
+        machine,
+        f"{command} Fastest of 3 block medians of {args.repeats} steps / "
+        f"{max(3, args.repeats // 3)} "
         f"epochs, each after {args.warmup} warm-up; each framework's calls back to back.",
         "",
         "| case (training) | threads | minidl ms | torch ms | minidl / torch | target 2× |",

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,10 +75,12 @@ def conv_rows(refs: dict, torch, repeats: int) -> list[tuple[Row, float]]:
     return rows
 
 
-def autograd_time(op: str, arrays, g, repeats: int, lib, **kwargs) -> float:
+def autograd_time(op: str, arrays, g, repeats: int, lib,
+                  clock: Callable[[], float] = time.perf_counter, **kwargs) -> float:
     """Median seconds of ``lib.nn.functional.<op>(*tensors, **kwargs).backward(g)``.
 
-    ``lib`` is minidl or torch; every input tensor requires a gradient.
+    ``lib`` is minidl or torch; every input tensor requires a gradient; ``clock`` as in
+    :func:`benchmarks.timing.median_time`.
     """
     tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
     tg = lib.tensor(g)
@@ -88,7 +91,7 @@ def autograd_time(op: str, arrays, g, repeats: int, lib, **kwargs) -> float:
             t.grad = None
         fn(*tensors, **kwargs).backward(tg)
 
-    return median_time(step, repeats)
+    return median_time(step, repeats, clock=clock)
 
 
 def pool_row(refs: dict, torch, repeats: int) -> Row:
@@ -182,6 +185,7 @@ def lenet_epoch_row(torch, repeats: int) -> Row:
 
 COLD_SCRIPT = """
 import time
+import types
 t0 = time.perf_counter()
 import minidl
 from minidl import functional, optim
@@ -212,6 +216,23 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def header_lines(module: str, argv: list[str] | None, torch: types.ModuleType,
+                 load_before: tuple[float, ...]) -> list[str]:
+    """The first two lines of a framework-comparison table (gan, rnn, transformer):
+    "Machine: …, NumPy/Numba/PyTorch versions, load average before and now (after)" and
+    "Command: `python -m <module> <args>`." (a suite appends its timing method)."""
+    import numba
+
+    load_after = os.getloadavg()
+    return [
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
+        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
+        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
+        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
+        f"Command: `{' '.join([f'python -m {module}'] + (argv or sys.argv[1:]))}`.",
+    ]
 
 
 def ms(t: float | None) -> str:

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 import minidl
 import minidl.zoo
-from benchmarks.run import cpu_model, write_results
+from benchmarks.run import header_lines, write_results
 from benchmarks.timing import median_time
 from minidl.zoo.charlm import load_char_data
 
@@ -179,14 +179,10 @@ def main(argv: list[str] | None = None) -> str:
     rows = [(threads, *row) for threads in args.threads
             for row in measure(threads, torch, args.warmup, args.repeats)]
     gap, ours, theirs = curve_check(args.curve_steps) if args.curve_steps else (0.0, [], [])
-    load_after = os.getloadavg()
+    machine, command = header_lines("benchmarks.transformer", argv, torch, load_before)
     lines = [
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores; NumPy {np.__version__}, Numba "
-        f"{numba.__version__}, PyTorch {torch.__version__}. Load average (1, 5, 15 min) "
-        f"{', '.join(f'{v:.2f}' for v in load_before)} before, "
-        f"{', '.join(f'{v:.2f}' for v in load_after)} after.",
-        f"Command: `{' '.join(['python -m benchmarks.transformer'] + (argv or sys.argv[1:]))}`."
-        f" Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
+        machine,
+        f"{command} Fastest of 3 block medians of {args.repeats} calls, each after {args.warmup} "
         "warm-up; each framework's calls back to back.",
         "",
         "| case (training) | threads | minidl ms | torch ms | minidl / torch | target 1.5× |",

@@ -73,6 +73,31 @@ def check_output_size(name: str, x_shape: tuple[int, ...], kernel: Pair, stride:
     return out  # type: ignore[return-value]
 
 
+def _checked_operands(fn: str, input: Any, weight: Any, bias: Any,  # noqa: A002
+                      transposed: bool) -> tuple[Tensor, Tensor, str]:
+    """The checks conv2d and conv_transpose2d share: float tensors, a 4-D weight
+    ((O, C, kh, kw), or (in, out, kh, kw) if ``transposed``), input (N, in, H, W),
+    bias (out,), one dtype. Returns (input, weight, name) with the name that heads the
+    op's error messages, e.g. ``conv2d(3→16, k=5)``."""
+    x = float_tensor(fn, input)
+    w = float_tensor(fn, weight, "weight")
+    if w.ndim != 4:
+        layout = "(in, out, kh, kw)" if transposed else "(O, C, kh, kw)"
+        raise ShapeError(f"{fn}: expected weight {layout}, got {fmt_shape(w.shape)}")
+    c, o = w.shape[:2] if transposed else w.shape[1::-1]
+    name = f"{fn}({c}→{o}, k={kernel_label(w.shape[2:])})"
+    check_image_batch(name, x, c)
+    if bias is not None:
+        float_tensor(fn, bias, "bias")
+        if bias.shape != (o,):
+            raise ShapeError(f"{name}: expected bias ({o},), got {fmt_shape(bias.shape)}")
+    dtypes = {t.dtype for t in (x, w, bias) if t is not None}
+    if len(dtypes) > 1:
+        raise DTypeError(f"{name}: input, weight and bias must share a dtype, got "
+                         f"{', '.join(sorted(str(d) for d in dtypes))}")
+    return x, w, name
+
+
 class Conv2d(Function):
     """``Conv2d.apply(x, weight, bias_or_None, stride=, padding=, dilation=, extra=)``.
 
@@ -133,21 +158,8 @@ def conv2d(
     input: (N, C, H, W)   weight: (O, C, kh, kw)   bias: (O,) or None   →   (N, O, OH, OW).
     ``padding`` may also be "valid" (0) or "same" (output size = input size; stride 1).
     """
-    x = float_tensor("conv2d", input)
-    w = float_tensor("conv2d", weight, "weight")
-    if w.ndim != 4:
-        raise ShapeError(f"conv2d: expected weight (O, C, kh, kw), got {fmt_shape(w.shape)}")
-    o, c, kh, kw = w.shape
-    name = f"conv2d({c}→{o}, k={kernel_label((kh, kw))})"
-    check_image_batch(name, x, c)
-    if bias is not None:
-        float_tensor("conv2d", bias, "bias")
-        if bias.shape != (o,):
-            raise ShapeError(f"{name}: expected bias ({o},), got {fmt_shape(bias.shape)}")
-    dtypes = {t.dtype for t in (x, w, bias) if t is not None}
-    if len(dtypes) > 1:
-        raise DTypeError(f"{name}: input, weight and bias must share a dtype, got "
-                         f"{', '.join(sorted(str(d) for d in dtypes))}")
+    x, w, name = _checked_operands("conv2d", input, weight, bias, transposed=False)
+    kh, kw = w.shape[2:]
     stride_ = as_pair(name, "stride", stride, 1)
     dilation_ = as_pair(name, "dilation", dilation, 1)
     pad, extra = _resolve_padding(name, padding, stride_, (kh, kw), dilation_)
@@ -203,24 +215,10 @@ def conv_transpose2d(
     Every input pixel x[n, c, h, w] adds x·W[c, :, :, :] onto the output window whose top-left
     corner is (h·sh − ph, w·sw − pw) (taps dh/dw apart). ``groups`` must be 1.
     """
-    x = float_tensor("conv_transpose2d", input)
-    w = float_tensor("conv_transpose2d", weight, "weight")
-    if w.ndim != 4:
-        raise ShapeError("conv_transpose2d: expected weight (in, out, kh, kw), got "
-                         f"{fmt_shape(w.shape)}")
-    c, o, kh, kw = w.shape
-    name = f"conv_transpose2d({c}→{o}, k={kernel_label((kh, kw))})"
+    x, w, name = _checked_operands("conv_transpose2d", input, weight, bias, transposed=True)
     if groups != 1:
         raise ValueError(f"{name}: only groups=1 is supported, got groups={groups!r}")
-    check_image_batch(name, x, c)
-    if bias is not None:
-        float_tensor("conv_transpose2d", bias, "bias")
-        if bias.shape != (o,):
-            raise ShapeError(f"{name}: expected bias ({o},), got {fmt_shape(bias.shape)}")
-    dtypes = {t.dtype for t in (x, w, bias) if t is not None}
-    if len(dtypes) > 1:
-        raise DTypeError(f"{name}: input, weight and bias must share a dtype, got "
-                         f"{', '.join(sorted(str(d) for d in dtypes))}")
+    kh, kw = w.shape[2:]
     stride_ = as_pair(name, "stride", stride, 1)
     padding_ = as_pair(name, "padding", padding, 0)
     output_padding_ = as_pair(name, "output_padding", output_padding, 0)

@@ -40,7 +40,9 @@ def test_rnn_suite_prints_both_cases():
 def test_gan_suite_prints_every_case():
     from benchmarks import gan
 
-    table = gan.main(["--threads", "1", "--repeats", "1", "--warmup", "1"])
+    table = gan.main(["--threads", "1", "2", "--repeats", "1", "--warmup", "1", "--cpu-time"])
+    assert "process CPU time" in table   # and one thread only: CPU time adds up all threads
+    assert not re.search(r"\| 2 \|", table)
     cases = [f"{name}, batch {gan.BATCH}" for name in gan.TRANSPOSED_CASES]
     for case in cases + ["DCGAN step (G and D)"]:
         row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))

@@ -96,6 +96,22 @@ def test_gan_step_detaches_and_moves_both_players():
     assert sample(G, z).shape == (3, 1, 28, 28)
 
 
+def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction():
+    from minidl.course.gan.training import gan_step
+
+    lrs = []
+
+    def recording_step(G, D, opt_g, opt_d, *args):  # noqa: ANN001, ANN002
+        lrs.append((opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]))
+        return gan_step(G, D, opt_g, opt_d, *args)
+
+    minidl.manual_seed(0)
+    G, D = models.mlp_generator(hidden=8), models.mlp_discriminator(hidden=8)
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
+    train_gan(G, D, images, 4, batch_size=4, lr=1e-3, lr_decay=0.5, step=recording_step)
+    np.testing.assert_allclose(lrs, [(1e-3, 1e-3)] * 3 + [(5e-4, 5e-4)], rtol=1e-12)
+
+
 def test_widgets_fall_back_to_the_end_state(monkeypatch):
     monkeypatch.setenv("MINIDL_WIDGETS", "static")
     from minidl.widgets.gan import game_player, latent_walk

@@ -88,13 +88,16 @@ def train_gan(G: nn.Module, D: nn.Module, images: np.ndarray, steps: int, *,
               fixed_z: np.ndarray | None = None, fixed_labels: np.ndarray | None = None,
               snapshot_every: int = 0, loss: str = "non_saturating",
               step: Callable[..., Any] | None = None, history: GANHistory | None = None,
-              progress: bool = False) -> GANHistory:
+              lr_decay: float = 0.0, progress: bool = False) -> GANHistory:
     """Train G and D for ``steps`` alternating steps on ``images`` (N, 1, 28, 28) in [−1, 1].
 
     Adam with β1 = 0.5 for both (DCGAN's setting), batches drawn without replacement from
     a seeded shuffle, z ~ N(0, I). ``step`` replaces :func:`gan_step` (same signature, e.g.
     a learner's); every ``snapshot_every`` steps (and after the last) the images G makes
     from ``fixed_z`` are kept. Continue a run by passing its ``history``.
+    ``lr_decay`` > 0: both learning rates fall linearly to 0 over that fraction of the
+    ``steps`` at the end (lr·min(1, (steps − t) / (lr_decay·steps)) at step t), so the
+    game settles instead of ending mid-oscillation.
     """
     from tqdm.auto import tqdm
 
@@ -105,6 +108,9 @@ def train_gan(G: nn.Module, D: nn.Module, images: np.ndarray, steps: int, *,
     rng = np.random.default_rng(seed)
     opt_g = minidl.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = minidl.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    schedules = [minidl.optim.lr_scheduler.LambdaLR(
+        opt, lambda t: min(1.0, (steps - t) / (lr_decay * steps))) for opt in (opt_g, opt_d)
+    ] if lr_decay > 0 else []
     G.train()
     D.train()
     order, pos = rng.permutation(len(images)), 0
@@ -118,6 +124,8 @@ def train_gan(G: nn.Module, D: nn.Module, images: np.ndarray, steps: int, *,
         cond = () if labels is None else (minidl.tensor(labels[idx]),)
         kwargs = {} if loss == "non_saturating" else {"loss": loss}
         history.record(step(G, D, opt_g, opt_d, minidl.tensor(images[idx]), z, *cond, **kwargs))
+        for schedule in schedules:
+            schedule.step()
         last = i == steps - 1
         if fixed_z is not None and (last or (snapshot_every and (done + i + 1) % snapshot_every
                                              == 0)):

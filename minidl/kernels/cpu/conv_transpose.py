@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.cpu.conv import _chunk_size, conv2d_backward, conv2d_forward
-from minidl.kernels.cpu.im2col import Pair, fold
+from minidl.kernels.cpu.conv import _chunk_size
+from minidl.kernels.cpu.im2col import Pair, fold_batch_last, unfold_batch_last
 from minidl.kernels.slots import slot
 
 
@@ -55,7 +55,8 @@ def conv_transpose2d_forward(
     Returns y: (N, out, OH, OW), OH = (H − 1)·sh − 2·ph + dh·(kh − 1) + oph + 1.
 
     This is conv2d_backward's dL/dx path (a GEMM with W2ᵀ, then col2im), processed in
-    chunks of images so the column matrix stays near the convolution's chunk size.
+    chunks of images so the column matrix stays near the convolution's chunk size, in the
+    batch-last column layout (``im2col.fold_batch_last``: the image index innermost).
     """
     n, c_in, h, w = x.shape
     _, c_out, kh, kw = weight.shape
@@ -64,16 +65,16 @@ def conv_transpose2d_forward(
                                          output_padding[a], dilation[a]) for a in (0, 1))
     w2t = weight.reshape(c_in, -1).T.astype(dtype, copy=False)  # (out·kh·kw, in)
     k, pixels = w2t.shape[0], h * w
-    xm = np.empty((c_in, n, pixels), dtype)  # x as one (in, N·H·W) matrix
-    xm[...] = x.reshape(n, c_in, pixels).transpose(1, 0, 2)
     out = np.empty((n, c_out, oh, ow), dtype)
     step = _chunk_size(n, k, pixels, out.itemsize)
-    buf = np.empty(k * step * pixels, dtype)
+    x_buf, buf = np.empty(c_in * pixels * step, dtype), np.empty(k * pixels * step, dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        cols = buf[:k * m * pixels].reshape(k, m, pixels)
-        np.matmul(w2t, xm[:, start:start + m].reshape(c_in, -1), out=cols.reshape(k, -1))
-        fold(cols, out[start:start + m], (kh, kw), stride, padding, dilation, (h, w))
+        xm = x_buf[:c_in * pixels * m].reshape(c_in, pixels, m)  # x as (in, H·W·m)
+        xm[...] = x[start:start + m].reshape(m, c_in, pixels).transpose(1, 2, 0)
+        cols = buf[:k * pixels * m].reshape(k, pixels, m)
+        np.matmul(w2t, xm.reshape(c_in, -1), out=cols.reshape(k, -1))
+        fold_batch_last(cols, out[start:start + m], (kh, kw), stride, padding, dilation, (h, w))
     if bias is not None:
         out += bias.astype(dtype, copy=False)[:, None, None]
     return out
@@ -96,19 +97,33 @@ def conv_transpose2d_backward(
     grad: (N, out, OH, OW); x: (N, in, H, W); weight: (in, out, kh, kw).
     Returns (dL/dx (N, in, H, W), dL/dW (in, out, kh, kw), dL/db (out,) or None).
 
-    Both come from the convolution's kernels (module docstring): dL/dx is
-    ``conv2d_forward(grad, W)`` (cropped to H × W: an output_padding ≥ stride adds windows
-    that only ever saw zeros) and dL/dW is ``conv2d_backward``'s weight gradient with x
-    and grad swapped, reusing the columns of grad that the forward call unfolded.
+    Both are the convolution's kernels (module docstring) on one column matrix of grad,
+    ``cols = im2col(grad)`` (out·kh·kw, H·W·N), unfolded once per chunk of images in the
+    batch-last layout: dL/dx = W2 @ cols is the plain convolution ``conv2d(grad, W)``
+    (only its first H × W outputs: an output_padding ≥ stride adds windows that only ever
+    saw zeros), and dL/dW2 = (cols @ Xᵀ)ᵀ is its weight gradient with x and grad swapped.
     ``needs_input_grad=False`` (a hint only the reference receives) skips dL/dx.
     """
-    h, w = x.shape[2:]
-    workspace: dict = {}
-    grad_x = None
-    if needs_input_grad:
-        grad_x = conv2d_forward(grad, weight, None, stride, padding, dilation,
-                                workspace=workspace)[:, :, :h, :w]
-    _, grad_w, _ = conv2d_backward(x, grad, weight, stride, padding, dilation, False,
-                                   needs_input_grad=False, workspace=workspace)
+    n, c_in, h, w = x.shape
+    _, c_out, kh, kw = weight.shape
+    dtype = np.result_type(grad, x, weight)
+    w2 = weight.reshape(c_in, -1).astype(dtype, copy=False)  # (in, out·kh·kw)
+    k, pixels = w2.shape[1], h * w
+    grad_x = np.empty((n, c_in, h, w), dtype) if needs_input_grad else None
+    # dL/dW2ᵀ = Σ cols @ Xᵀ: 1.1× faster than X @ colsᵀ with OpenBLAS (as in conv2d_backward)
+    grad_w2t = np.zeros((k, c_in), dtype)
+    step = _chunk_size(n, k, pixels, dtype.itemsize)
+    x_buf, buf = np.empty(c_in * pixels * step, dtype), np.empty(k * pixels * step, dtype)
+    grad = grad.astype(dtype, copy=False)
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        cols = unfold_batch_last(grad[start:start + m], buf[:k * pixels * m].reshape(k, pixels, m),
+                                 (kh, kw), stride, padding, dilation, (h, w)).reshape(k, -1)
+        xm = x_buf[:c_in * pixels * m].reshape(c_in, pixels, m)
+        xm[...] = x[start:start + m].reshape(m, c_in, pixels).transpose(1, 2, 0)
+        grad_w2t += cols @ xm.reshape(c_in, -1).T
+        if grad_x is not None:
+            gx = (w2 @ cols).reshape(c_in, pixels, m)
+            grad_x[start:start + m] = gx.transpose(2, 0, 1).reshape(m, c_in, h, w)
     grad_b = grad.sum(axis=(0, 2, 3)) if has_bias else None
-    return grad_x, grad_w, grad_b
+    return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b

@@ -120,6 +120,80 @@ def fold(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair, pad
     return out
 
 
+# The transposed convolution (kernels/cpu/conv_transpose.py) uses a *batch-last* layout,
+# cols[(c·kh + i)·kw + j, r·W + q, n]: image n innermost. Its layers are small images with
+# stride 2 (7² → 14² in DCGAN), where the batch-major kernels above loop over rows of 7
+# pixels that no SIMD lane fits; here the innermost loop runs over the chunk's images
+# (64 in DCGAN) and vectorises, one parallel task per channel. Measured on DCGAN's
+# 64 → 32 layer (batch 64, one thread): col2im 1.7 → 0.5 ms, im2col 1.6 → 0.5 ms.
+@njit(cache=True, parallel=True, boundscheck=False)
+def _unfold_batch_last(x, cols, kh, kw, sh, sw, ph, pw, dh, dw,  # pragma: no cover
+                       oh_size, ow_size):
+    """cols[(c·kh + i)·kw + j, oh·OW + ow, n] = x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]."""
+    n_img, chans, height, width = x.shape
+    for c in prange(chans):
+        plane = np.zeros((height + 2 * ph, width + 2 * pw, n_img), x.dtype)  # x_pad[:, c], n last
+        for n in range(n_img):
+            for y in range(height):
+                src, dst = x[n, c, y], plane[y + ph]
+                for col in range(width):
+                    dst[col + pw, n] = src[col]
+        for i in range(kh):
+            for j in range(kw):
+                dst = cols[(c * kh + i) * kw + j]
+                for oh in range(oh_size):
+                    row = plane[oh * sh + i * dh]
+                    for ow in range(ow_size):
+                        d, s = dst[oh * ow_size + ow], row[ow * sw + j * dw]
+                        for n in range(n_img):
+                            d[n] = s[n]
+
+
+@njit(cache=True, parallel=True, boundscheck=False)
+def _fold_batch_last(cols, out, kh, kw, sh, sw, ph, pw, dh, dw,  # pragma: no cover
+                     oh_size, ow_size):
+    """out[n, c, oh·sh + i·dh − ph, ow·sw + j·dw − pw] += cols[(c·kh + i)·kw + j, oh·OW + ow, n]."""
+    n_img, chans, height, width = out.shape
+    for c in prange(chans):
+        plane = np.zeros((height + 2 * ph, width + 2 * pw, n_img), cols.dtype)  # out_pad[:, c]
+        for i in range(kh):
+            for j in range(kw):
+                src = cols[(c * kh + i) * kw + j]
+                for oh in range(oh_size):
+                    row = plane[oh * sh + i * dh]
+                    for ow in range(ow_size):
+                        d, s = row[ow * sw + j * dw], src[oh * ow_size + ow]
+                        for n in range(n_img):
+                            d[n] += s[n]
+        for n in range(n_img):
+            for y in range(height):
+                src, dst = plane[y + ph], out[n, c, y]
+                for col in range(width):
+                    dst[col] = src[col + pw, n]
+
+
+_unfold_batch_last_serial = serial_twin(_unfold_batch_last)
+_fold_batch_last_serial = serial_twin(_fold_batch_last)
+
+
+def unfold_batch_last(x: np.ndarray, cols: np.ndarray, kernel_size: Pair, stride: Pair,
+                      padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
+    """Write im2col of x (N, C, H, W) into ``cols`` indexed [C·kh·kw, OH·OW, N]; returns cols."""
+    kernel = (_unfold_batch_last if cols.size >= PARALLEL_MIN_ELEMENTS
+              else _unfold_batch_last_serial)
+    kernel(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size)
+    return cols
+
+
+def fold_batch_last(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair,
+                    padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
+    """Write col2im of ``cols`` indexed [C·kh·kw, OH·OW, N] into out (N, C, H, W); returns
+    out. ``out_size``: (OH, OW), the size of the convolution's output (= of the columns)."""
+    kernel = _fold_batch_last if cols.size >= PARALLEL_MIN_ELEMENTS else _fold_batch_last_serial
+    kernel(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size)
+    return out
+
+
 @slot
 def im2col(
     x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair
