@@ -99,3 +99,12 @@ def test_jit_suite_prints_every_case():
     for case in ("GELU chain", "MLP 784-512-10", "LeNet-5"):
         row = next(line for line in table.splitlines() if line.startswith(f"| {case}"))
         assert re.search(rf"\| {NUMBER} \| {NUMBER} \| {NUMBER}× \|", row), row
+
+
+def test_device_suite_says_there_is_nothing_to_measure_without_a_gpu():
+    import minidl
+    from benchmarks import device
+
+    if minidl.cuda.is_available():
+        pytest.skip("a CUDA device (or the simulator) is here: tests/cuda runs the suite")
+    assert device.main([]).startswith("No CUDA device here")

@@ -1,0 +1,25 @@
+"""benchmarks.device runs each chapter's step on the device (here: the simulator, --tiny)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from benchmarks import device
+
+
+def test_device_suite_prints_a_row_per_model_with_every_column():
+    table = device.main(["--tiny", "--repeats", "1", "--models", "mlp"])
+    assert table.startswith("GPU: numba CUDA simulator")
+    header = next(line for line in table.splitlines() if line.startswith("| model |"))
+    assert "minidl cpu ms" in header and "minidl cuda ms" in header
+    row = next(line for line in table.splitlines() if line.startswith("| ch2 MLP step"))
+    columns = header.count("|") - 1
+    assert row.count("|") - 1 == columns
+    assert re.search(r"\| \d+\.\d\d× \|$", row), row  # the speed-up column
+
+
+def test_device_suite_refuses_full_sizes_on_the_simulator():
+    with pytest.raises(SystemExit, match="simulator"):
+        device.main(["--models", "mlp"])
