@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -39,12 +40,15 @@ NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
 # 3. tests/cuda (the CUDA kernels, CUDA tensors and models on cuda) under numba's CUDA
 #    simulator, which must be switched on before numba is imported: hence its own process.
 #    Run 1 skips tests/cuda unless the machine has a GPU, where they run for real.
+# Runs 2 and 3 use one core each, so 3 (marked "beside") runs in the background while 2
+# runs; its output is printed when both have finished.
 TEST_RUNS = [
     ({}, ["-m", "pytest", "tests", "notebooks", *NBVAL, "--impl", "solutions",
           "-p", "no:cacheprovider"]),
+    ({"NUMBA_ENABLE_CUDASIM": "1", "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+      "BESIDE": "1"}, ["-m", "pytest", "tests/cuda", "-p", "no:cacheprovider"]),
     ({"MINIDL_IMPL": "exercises", "OTHER_BLAS": "1"},
      ["-m", "pytest", "notebooks", *NBVAL, "-p", "no:cacheprovider"]),
-    ({"NUMBA_ENABLE_CUDASIM": "1"}, ["-m", "pytest", "tests/cuda", "-p", "no:cacheprovider"]),
 ]
 
 
@@ -145,17 +149,33 @@ def main(argv: list[str]) -> int:
     if command == "test":
         run(python, "-m", "ruff", "check", "minidl", "tests", "solutions", "exercises",
             "benchmarks", "notebooks/conftest.py", "course.py")
-        failed = 0
+        failed, beside = 0, []
         for env, args in TEST_RUNS:
             env = dict(env)
             if env.pop("OTHER_BLAS", None):
                 env.update(other_blas_settings(python))
+            in_background = bool(env.pop("BESIDE", None))
             full_env = {**os.environ, **env}
             settings = [f"{key}={value}" for key, value in env.items()]
-            print("$", *settings, python, *args, *argv[1:], flush=True)
+            print("$", *settings, python, *args, *argv[1:],
+                  "(in the background, output below when it ends)" if in_background else "",
+                  flush=True)
             print(f"  (OpenBLAS kernel: {blas_kernel(python, full_env) or 'unknown'})", flush=True)
-            result = subprocess.run([str(python), *args, *argv[1:]], cwd=ROOT, env=full_env)
+            command = [str(python), *args, *argv[1:]]
+            if in_background:
+                log = tempfile.TemporaryFile()
+                beside.append((subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log,
+                                                stderr=subprocess.STDOUT), log, settings))
+                continue
+            result = subprocess.run(command, cwd=ROOT, env=full_env)
             failed = failed or result.returncode
+        for process, log, settings in beside:
+            code = process.wait()
+            log.seek(0)
+            print("\n# output of", *settings, "…", flush=True)
+            sys.stdout.buffer.write(log.read())
+            sys.stdout.flush()
+            failed = failed or code
         return failed
     return 0
 
