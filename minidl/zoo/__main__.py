@@ -14,7 +14,7 @@ Seeded (``--seed``, default 0). Writes to ``--out`` (default minidl/zoo/weights/
   the first and of the last 100 steps).
 
 The character models' files carry their steps, seconds and validation nats/char
-(``meta.*``). The shipped files were made with ``nice -n 5 python -m minidl.zoo --steps 1000``
+(``meta.*``). The shipped files were made with ``nice -n 5 python -m minidl.zoo --steps 800``
 (before ``--models`` existed: the same as ``--models gpt`` now) with one BLAS thread
 (``OPENBLAS_NUM_THREADS=1``) on the course's shared 2-core machine; the wall time, and so
 the LSTM's steps, depend on the machine. ``bert_mlm.npz`` was made in the same way with
@@ -45,7 +45,7 @@ def gpt_config(vocab_size: int) -> gpt.GPTConfig:
 def main(argv: list[str] | None = None) -> dict[str, Path]:
     parser = argparse.ArgumentParser(prog="python -m minidl.zoo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bert-steps", type=int, default=3000)
     parser.add_argument("--models", nargs="+", choices=("gpt", "bert"), default=["gpt", "bert"],
