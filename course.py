@@ -6,7 +6,8 @@
                              # ruff; pytest on tests/ and the notebooks with the solutions;
                              # the notebooks again on the untouched exercise stubs,
                              # under another OpenBLAS kernel and one thread; tests/cuda
-                             # under numba's CUDA simulator
+                             # under numba's CUDA simulator; the CUDA kernels compiled
+                             # for a real GPU (where libnvvm is installed)
     python course.py setup   # only set up
 
 Set-up creates a virtual environment in ``.venv`` beside this file and installs
@@ -40,13 +41,21 @@ NBVAL = ["--nbval-lax", "--nbval-sanitize-with", "notebooks/nbval_sanitize.cfg"]
 # 3. tests/cuda (the CUDA kernels, CUDA tensors and models on cuda) under numba's CUDA
 #    simulator, which must be switched on before numba is imported: hence its own process.
 #    Run 1 skips tests/cuda unless the machine has a GPU, where they run for real.
-# Runs 2 and 3 use one core each, so 3 (marked "beside") runs in the background while 2
-# runs; its output is printed when both have finished.
+# 4. the same kernel tests compiled for a real GPU (cc 9.0) by numba's CUDA compiler instead
+#    of run (tests/cuda/ptx_check.py): what the simulator cannot see, such as a builtin that
+#    does not compile for the device. Needs NVIDIA's libnvvm; without it, it says so and stops.
+# Runs 2, 3 and 4 use one core each: 3 and 4 (marked "beside") run in the background while
+# 2 runs; their output is printed when all have finished.
 TEST_RUNS = [
     ({}, ["-m", "pytest", "tests", "notebooks", *NBVAL, "--impl", "solutions",
           "-p", "no:cacheprovider"]),
     ({"NUMBA_ENABLE_CUDASIM": "1", "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
       "BESIDE": "1"}, ["-m", "pytest", "tests/cuda", "-p", "no:cacheprovider"]),
+    ({"PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'cuda'}", "OPENBLAS_NUM_THREADS": "1",
+      "BESIDE": "1"},
+     ["-m", "pytest", *sorted(str(p.relative_to(ROOT)) for p in
+                              (ROOT / "tests" / "cuda").glob("test_kernels_*.py")),
+      "-p", "ptx_check", "-q", "-p", "no:cacheprovider"]),
     ({"MINIDL_IMPL": "exercises", "OTHER_BLAS": "1"},
      ["-m", "pytest", "notebooks", *NBVAL, "-p", "no:cacheprovider"]),
 ]

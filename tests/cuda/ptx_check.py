@@ -57,6 +57,13 @@ def _compile_instead_of_launch(kernel, _config):
 def pytest_configure(config: pytest.Config) -> None:
     if numba.config.ENABLE_CUDASIM:
         raise pytest.UsageError("ptx_check compiles for a real GPU: unset NUMBA_ENABLE_CUDASIM")
+    try:
+        from numba.cuda.cudadrv.nvvm import NVVM
+
+        NVVM()
+    except Exception as err:  # no CUDA toolkit: nothing can be compiled, and it says so
+        pytest.exit(f"ptx_check: NVIDIA's libnvvm is not available here ({err}); "
+                    "no kernel was compiled", returncode=0)
     cuda.is_available = lambda: True
     cuda.device_array = lambda shape, dtype=np.float64, **_: np.zeros(shape, dtype).view(
         _HostArray)
