@@ -1,7 +1,20 @@
-"""Save and load state dicts as ``.npz`` files (NumPy's zip of arrays; no pickle).
+"""Save and load state dicts and checkpoints as ``.npz`` files (NumPy's zip of arrays; no
+pickle).
 
     minidl.save(model.state_dict(), "mlp.npz")
     model.load_state_dict(minidl.load("mlp.npz"))
+
+    minidl.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3},
+                "checkpoint.npz")                      # PyTorch's checkpoint idiom
+    checkpoint = minidl.load("checkpoint.npz")
+    model.load_state_dict(checkpoint["model"]); opt.load_state_dict(checkpoint["optimizer"])
+
+A flat state dict (str → Tensor/ndarray) is stored as one array member per entry, exactly
+the layout ``np.savez`` writes. A nested checkpoint (dicts with str or int keys, lists,
+tuples, and leaves that are Tensors, ndarrays, numbers, strings, bools or None) stores its
+arrays under their paths (``"optimizer/state/0/exp_avg"``) plus one more member,
+``__tree__``: the structure as JSON text in a uint8 array, from which :func:`load` rebuilds
+it (Tensors as Tensors, ndarrays as ndarrays).
 
 Only arrays are stored, and ``load`` refuses pickled objects (``allow_pickle=False``), so
 opening a file from elsewhere cannot run code. Whole modules are refused for the same
@@ -16,6 +29,7 @@ exactly ``path`` (``savez`` would append ``.npz`` to other names).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import zipfile
@@ -42,34 +56,88 @@ class CheckpointError(ValueError):
     """A file given to :func:`load` is not a readable archive written by :func:`save`."""
 
 
-def _arrays(obj: Any) -> dict[str, np.ndarray]:
-    if not isinstance(obj, Mapping):
-        if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):
-            raise TypeError(
-                f"save: got a whole module ({type(obj).__name__}); minidl saves state dicts "
-                "only, never pickled objects (loading a pickle can run code). Save its "
-                "weights with minidl.save(model.state_dict(), path) and restore them with "
-                "model.load_state_dict(minidl.load(path))"
-            )
-        hint = " (pass its .state_dict())" if hasattr(obj, "state_dict") else ""
+TREE = "__tree__"  # the member that holds a nested checkpoint's structure
+
+
+def _check_is_mapping(obj: Any) -> None:
+    if isinstance(obj, Mapping):
+        return
+    if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):
         raise TypeError(
-            f"save: expected a state dict (a mapping of str → Tensor or ndarray), got "
-            f"{type(obj).__name__}{hint}"
+            f"save: got a whole module ({type(obj).__name__}); minidl saves state dicts "
+            "only, never pickled objects (loading a pickle can run code). Save its "
+            "weights with minidl.save(model.state_dict(), path) and restore them with "
+            "model.load_state_dict(minidl.load(path))"
         )
-    arrays = {}
-    for key, value in obj.items():
-        if not isinstance(key, str):
-            raise TypeError(f"save: state dict keys must be strings, got {key!r}")
-        array = value.detach().cpu().numpy() if isinstance(value, Tensor) else value
-        if not isinstance(array, np.ndarray):
-            raise TypeError(
-                f"save: entry {key!r} must be a Tensor or ndarray, got {type(value).__name__}"
-            )
-        if array.dtype.kind not in "fiub":
-            raise DTypeError(f"save: entry {key!r} has dtype {array.dtype}; only numeric and "
-                             "bool arrays can be saved without pickle")
-        arrays[key] = array
+    hint = " (pass its .state_dict())" if hasattr(obj, "state_dict") else ""
+    raise TypeError(
+        f"save: expected a state dict (a mapping of str → Tensor or ndarray) or a checkpoint "
+        f"dict, got {type(obj).__name__}{hint}"
+    )
+
+
+def _host_array(where: str, value: Tensor | np.ndarray) -> np.ndarray:
+    array = value.detach().cpu().numpy() if isinstance(value, Tensor) else value
+    if array.dtype.kind not in "fiub":
+        raise DTypeError(f"save: entry {where!r} has dtype {array.dtype}; only numeric and "
+                         "bool arrays can be saved without pickle")
+    return array
+
+
+def _is_flat(obj: Mapping[Any, Any]) -> bool:
+    return all(isinstance(k, str) and isinstance(v, (Tensor, np.ndarray))
+               for k, v in obj.items())
+
+
+def _flatten(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The JSON structure of ``value``; its arrays go into ``arrays`` under their paths."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        arrays[where] = _host_array(where, value)
+        return {"tensor" if isinstance(value, Tensor) else "ndarray": where}
+    if isinstance(value, Mapping):
+        items = []
+        for key, item in value.items():
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"save: keys must be strings or ints, got {key!r} in {where!r}")
+            items.append([key, _flatten(item, f"{where}/{key}" if where else str(key), arrays)])
+        return {"dict": items}
+    if isinstance(value, (list, tuple)):
+        kind = "list" if isinstance(value, list) else "tuple"
+        return {kind: [_flatten(item, f"{where}/{i}", arrays) for i, item in enumerate(value)]}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    raise TypeError(f"save: entry {where!r} is a {type(value).__name__}; a checkpoint holds "
+                    "Tensors, ndarrays, numbers, strings, None, and dicts/lists/tuples of them")
+
+
+def _arrays(obj: Any) -> dict[str, np.ndarray]:
+    """The archive's members: a flat state dict as it is, a nested checkpoint flattened."""
+    _check_is_mapping(obj)
+    if _is_flat(obj):
+        return {key: _host_array(key, value) for key, value in obj.items()}
+    arrays: dict[str, np.ndarray] = {}
+    tree = json.dumps(_flatten(obj, "", arrays))
+    if TREE in arrays:
+        raise ValueError(f"save: {TREE!r} is reserved for a checkpoint's structure")
+    arrays[TREE] = np.frombuffer(tree.encode("utf-8"), dtype=np.uint8)
     return arrays
+
+
+def _rebuild(node: dict[str, Any], arrays: Mapping[str, np.ndarray], dev: Any) -> Any:
+    """The checkpoint that :func:`_flatten` described with ``node``."""
+    (kind, content), = node.items()
+    if kind == "tensor":
+        return Tensor(arrays[content], device=dev)
+    if kind == "ndarray":
+        return arrays[content]
+    if kind == "dict":
+        return {key: _rebuild(item, arrays, dev) for key, item in content}
+    if kind in ("list", "tuple"):
+        items = [_rebuild(item, arrays, dev) for item in content]
+        return items if kind == "list" else tuple(items)
+    return content
 
 
 def _write_npz(f: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
@@ -108,7 +176,8 @@ def replace_atomically(path: str | os.PathLike) -> Iterator[IO[bytes]]:
 
 
 def save(obj: Mapping[str, Any], path: PathLike) -> None:
-    """Write a state dict (name → Tensor or ndarray) to ``path`` as an ``.npz`` archive.
+    """Write a state dict (name → Tensor or ndarray) or a nested checkpoint (see the module
+    docstring) to ``path`` as an ``.npz`` archive.
 
     Atomic for paths (see :func:`replace_atomically`): a failed save keeps the old file.
     """
@@ -149,9 +218,9 @@ def _first_bytes(path: PathLike) -> bytes:
         return b""
 
 
-def load(path: PathLike, map_location: Any = None, weights_only: bool = True) -> \
-        OrderedDict[str, Tensor]:
-    """Read a file written by :func:`save`: an OrderedDict of name → Tensor, in saved order.
+def load(path: PathLike, map_location: Any = None, weights_only: bool = True) -> Any:
+    """Read a file written by :func:`save`: an OrderedDict of name → Tensor, in saved order,
+    or the nested checkpoint it holds (dicts, lists, tuples, Tensors, ndarrays, numbers).
 
     ``map_location`` (``None``/``"cpu"``, or ``"cuda"`` where a CUDA device is available)
     puts the tensors on that device; ``weights_only`` (always true: no pickles are ever
@@ -182,10 +251,10 @@ def load(path: PathLike, map_location: Any = None, weights_only: bool = True) ->
         strays = [name for name in archive.zip.namelist() if not name.endswith(".npy")]
         if strays:
             raise _not_ours(path, f"holds members that are not arrays ({strays[:3]})")
-        state = OrderedDict()
+        arrays = {}
         for key in archive.files:
             try:
-                state[key] = Tensor(archive[key], device=dev)
+                arrays[key] = archive[key]
             except ValueError as e:
                 if "pickle" in str(e):  # an object array, which would need pickle
                     raise _not_ours(path, f"holds something other than plain arrays in "
@@ -195,4 +264,10 @@ def load(path: PathLike, map_location: Any = None, weights_only: bool = True) ->
             except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:  # CRC, size
                 raise _not_ours(path, f"is truncated or corrupt at entry {key!r} ({e}); "
                                       "save it again") from None
-        return state
+    if TREE not in arrays:
+        return OrderedDict((key, Tensor(array, device=dev)) for key, array in arrays.items())
+    try:
+        return _rebuild(json.loads(arrays.pop(TREE).tobytes().decode("utf-8")), arrays, dev)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:  # JSON, paths, layout
+        raise _not_ours(path, f"holds a damaged checkpoint structure ({type(e).__name__}: "
+                              f"{e})") from None

@@ -55,13 +55,67 @@ def test_save_errors(tmp_path):
     with pytest.raises(TypeError, match=r"save: got a whole module \(Linear\).*"
                                         r"minidl.save\(model.state_dict\(\), path\)"):
         minidl.save(nn.Linear(2, 2), path)
-    with pytest.raises(TypeError, match="save: state dict keys must be strings, got 3"):
-        minidl.save({3: minidl.ones(1)}, path)
-    with pytest.raises(TypeError, match="save: entry 'w' must be a Tensor or ndarray, got list"):
-        minidl.save({"w": [1.0, 2.0]}, path)
+    with pytest.raises(TypeError, match=r"save: keys must be strings or ints, got \(1, 2\)"):
+        minidl.save({(1, 2): minidl.ones(1)}, path)
+    with pytest.raises(TypeError, match="save: entry 'opt/w' is a set; a checkpoint holds"):
+        minidl.save({"opt": {"w": {1.0, 2.0}}}, path)
     with pytest.raises(minidl.DTypeError, match="entry 'o' has dtype object"):
         minidl.save({"o": np.array([None])}, path)
+    with pytest.raises(ValueError, match="'__tree__' is reserved"):
+        minidl.save({"__tree__": minidl.ones(1), "epoch": 1}, path)
     assert not path.exists()
+
+
+def test_a_checkpoint_with_model_optimizer_and_epoch_resumes_training_exactly(tmp_path):
+    """PyTorch's idiom: save {"model": …, "optimizer": …, "epoch": …}, load, go on."""
+    rng = np.random.default_rng(0)
+    x = minidl.tensor(rng.standard_normal((16, 4), dtype=np.float32))
+    y = minidl.tensor(rng.integers(0, 3, 16))
+
+    def build():
+        minidl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+        return model, minidl.optim.Adam(model.parameters(), lr=1e-2, betas=(0.8, 0.9))
+
+    def train(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    model, opt = build()
+    train(model, opt, 3)
+    path = tmp_path / "checkpoint.npz"
+    minidl.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3,
+                 "losses": [0.5, 0.25], "note": None}, path)
+    train(model, opt, 2)  # the uninterrupted run
+
+    resumed, resumed_opt = build()
+    checkpoint = minidl.load(path)
+    assert checkpoint["epoch"] == 3 and checkpoint["losses"] == [0.5, 0.25]
+    assert checkpoint["note"] is None
+    assert checkpoint["optimizer"]["param_groups"][0]["betas"] == (0.8, 0.9)  # a tuple again
+    assert isinstance(checkpoint["model"]["0.weight"], minidl.Tensor)
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_opt.load_state_dict(checkpoint["optimizer"])
+    train(resumed, resumed_opt, 2)
+    for (name, want), got in zip(model.state_dict().items(), resumed.state_dict().values(),
+                                 strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=name)
+
+
+def test_a_flat_state_dict_keeps_np_savez_layout_and_a_checkpoint_adds_one_member(tmp_path):
+    flat, nested = tmp_path / "flat.npz", tmp_path / "nested.npz"
+    minidl.save({"w": np.arange(3.0)}, flat)
+    minidl.save({"weights": {"w": np.arange(3.0)}, "step": 7, 4: np.ones(2)}, nested)
+    with np.load(flat) as archive:
+        assert archive.files == ["w"]
+    with np.load(nested) as archive:  # still a plain .npz: arrays under their paths
+        assert sorted(archive.files) == ["4", "__tree__", "weights/w"]
+        np.testing.assert_array_equal(archive["weights/w"], np.arange(3.0))
+    back = minidl.load(nested)
+    assert back["step"] == 7 and isinstance(back[4], np.ndarray)  # int key, ndarray kept
+    np.testing.assert_array_equal(back["weights"]["w"], np.arange(3.0))
 
 
 def test_load_errors(tmp_path):
@@ -214,3 +268,12 @@ def test_model_checkpoint_keeps_the_last_good_checkpoint_when_a_save_fails(tmp_p
     for key, value in good.items():
         np.testing.assert_array_equal(loaded[key].numpy(), value)
     assert ckpt.saved == [str(tmp_path / "best.npz")]
+
+
+def test_a_damaged_checkpoint_structure_is_reported(tmp_path):
+    path = tmp_path / "damaged.npz"
+    np.savez(path, **{"__tree__": np.frombuffer(b'{"dict": [["w", {"tensor": "gone"}]]}',
+                                                dtype=np.uint8)})
+    with pytest.raises(minidl.serialization.CheckpointError,
+                       match="damaged.npz.*damaged checkpoint structure.*KeyError"):
+        minidl.load(path)
