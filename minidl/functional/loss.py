@@ -226,6 +226,8 @@ def _masked_reduce(
         return losses.reshape(shape)
     if how == "sum" or keep.all():
         return _reduce(losses, how)
+    if not keep.any():  # as PyTorch: the mean over no kept sample is nan, with zero gradient
+        return losses.sum() * 0.0 + float("nan")
     return losses.sum() / float(keep.sum())
 
 

@@ -98,6 +98,16 @@ def test_ignore_index_mean_counts_only_kept_samples():
     np.testing.assert_allclose(none, [math.log(2), 0.0, math.log(4 / 3)])
 
 
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_a_batch_with_every_target_ignored_gives_nan_and_no_gradient(loss):
+    """As PyTorch: the mean over no kept sample is nan, and no gradient flows (not nan)."""
+    x = minidl.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+    out = loss(x, minidl.tensor([-100, -100]))
+    assert math.isnan(out.item())
+    out.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2), np.float32))
+
+
 def test_nll_loss_picks_the_target_entry():
     logp = minidl.tensor([[-1.0, -2.0, -3.0], [-0.5, -0.25, -4.0]])
     assert F.nll_loss(logp, minidl.tensor([2, 1])).item() == pytest.approx((3 + 0.25) / 2)
