@@ -30,7 +30,7 @@ import numpy as np
 from minidl.data import download as _download
 from minidl.data.dataloader import default_collate
 from minidl.data.dataset import Dataset
-from minidl.data.idx import IDXError, read_idx_gz
+from minidl.data.idx import IDXError, parse_idx, read_idx_gz
 from minidl.data.transforms import Compose, Normalize, ToTensor
 from minidl.tensor import from_numpy
 
@@ -203,6 +203,39 @@ def _load_offline(split: str, cached: Path) -> tuple[np.ndarray, np.ndarray]:
     return _offline_split(images, labels, split)
 
 
+def _torchvision_full(
+    split: str, root: Path, say: Callable[[str], None]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The full split from torchvision's layout under ``root`` (``root/MNIST/raw``), or None.
+
+    torchvision keeps the published .gz files beside their extracted copies: .gz files are
+    used when their SHA-256s are the published ones; otherwise the extracted files are used
+    when their IDX headers, shapes and labels are those of MNIST. Nothing there is changed
+    or removed (they are torchvision's files); ``say`` says why files there were not used.
+    """
+    raw = root / "MNIST" / "raw"
+    gz = [raw / name for name in _gz_names(split)]
+    if all(path.is_file() for path in gz):
+        if all(_download.file_sha256(path) == FILES[path.name] for path in gz):
+            return _decode_full(split, raw)
+        say(f"MNIST: torchvision's .gz files in {raw} are not the published ones (SHA-256)")
+    plain = [path.with_suffix("") for path in gz]
+    if not all(path.is_file() for path in plain):
+        return None
+    try:
+        arrays = []
+        for path, magic in zip(plain, (_IMAGES_MAGIC, _LABELS_MAGIC), strict=True):
+            data = path.read_bytes()
+            if data[:4] != magic.to_bytes(4, "big"):
+                raise IDXError(f"{path.name}: expected magic number {magic}")
+            arrays.append(parse_idx(data, path.name))
+        _check_digits(arrays[0], arrays[1], f"torchvision's MNIST {split}")
+    except IDXError as e:
+        say(f"MNIST: torchvision's files in {raw} do not decode ({e}); not used")
+        return None
+    return arrays[0], arrays[1].astype(np.int64)
+
+
 def _check_args(split: Any, source: Any, timeout: Any) -> None:
     if split not in _PREFIX:
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}")
@@ -246,6 +279,11 @@ def load_mnist(
     if cached is not None:
         say(f"MNIST: full (cached in {folder})")
         return MNISTData(*cached, "full")
+    if cache_dir is not None:  # e.g. MNIST(root) where torchvision downloaded it before
+        found = _torchvision_full(split, Path(cache_dir), say)
+        if found is not None:
+            say(f"MNIST: full (torchvision's files in {Path(cache_dir) / 'MNIST' / 'raw'})")
+            return MNISTData(*found, "full")
     if not download:
         why = f"the full set is not in {folder} and download=False"
         if source == "full":
@@ -296,7 +334,8 @@ class MNIST(Dataset):
 
     torchvision's form, ``MNIST(root, train=True, transform=ToTensor(), download=True)``
     (any first argument other than "train"/"test" is the ``root`` folder): the data is
-    cached under ``root`` (as ``cache_dir``), ``transform`` gets the raw image, uint8
+    cached under ``root`` (as ``cache_dir``), and MNIST that torchvision downloaded there
+    (``root/MNIST/raw``) is read as it is; ``transform`` gets the raw image, uint8
     (28, 28) (where torchvision gives a 28×28 PIL image), so ``ToTensor()`` makes it a
     float32 Tensor (1, 28, 28) in [0, 1]; ``label`` is a Python int. As in torchvision,
     ``download`` defaults to False there; without the full set in ``root`` the offline

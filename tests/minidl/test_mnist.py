@@ -586,3 +586,42 @@ def test_a_decoded_cache_from_an_older_minidl_is_rebuilt_with_a_clear_line(
     assert got.source == "full" and "written by an older minidl" in out
     with np.load(tmp_path / "mnist" / "mnist_train.npz") as rebuilt:
         assert rebuilt["sources"].tolist() == [mnist.FILES[n] for n in TRAIN_FILES]
+
+
+# -- torchvision's layout: MNIST(root) finds root/MNIST/raw ------------------------------
+
+
+def test_mnist_root_reads_torchvisions_published_gz_files(monkeypatch, tmp_path, capsys):
+    raw = tmp_path / "MNIST" / "raw"
+    images, labels = tiny_mnist(raw)
+    for name in TRAIN_FILES:  # "published": load_mnist expects exactly these hashes
+        monkeypatch.setitem(mnist.FILES, name, sha256_of(raw / name))
+    data = MNIST(str(tmp_path), train=True)
+    assert data.source == "full" and "torchvision's files" in capsys.readouterr().out
+    np.testing.assert_array_equal(data.data, images)
+    np.testing.assert_array_equal(data.targets, labels)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(TRAIN_FILES)  # nothing added
+
+
+def test_mnist_root_reads_torchvisions_extracted_files_when_the_gz_are_not_published(
+        tmp_path, capsys):
+    raw = tmp_path / "MNIST" / "raw"
+    images, labels = tiny_mnist(raw)  # their SHA-256s are not the published ones
+    for name in TRAIN_FILES:
+        (raw / name).with_suffix("").write_bytes(gzip.decompress((raw / name).read_bytes()))
+    data = load_mnist("train", cache_dir=tmp_path, download=False)
+    out = capsys.readouterr().out
+    assert "not the published ones" in out and "torchvision's files" in out
+    assert data.source == "full"
+    np.testing.assert_array_equal(data.images, images)
+    np.testing.assert_array_equal(data.labels, labels)
+
+
+def test_mnist_root_ignores_torchvision_files_that_do_not_decode(tmp_path, capsys):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in TRAIN_FILES:  # images where labels belong: the wrong magic number
+        (raw / name).with_suffix("").write_bytes(idx_bytes(np.zeros((2, 28, 28), np.uint8)))
+    data = load_mnist("train", cache_dir=tmp_path, download=False)
+    assert data.source == "offline"
+    assert "do not decode" in capsys.readouterr().out
