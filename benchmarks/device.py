@@ -91,24 +91,15 @@ def lenet_step(lib: Any, device: str, sizes: Sizes) -> Callable[[], None]:
 
 
 def lstm_step(lib: Any, device: str, sizes: Sizes) -> Callable[[], None]:
+    from benchmarks.rnn import char_model
+
     batch, length, vocab, embed, hidden = sizes.lstm
-    nn = lib.nn
-
-    class CharLSTM(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(vocab, embed)
-            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
-            self.head = nn.Linear(hidden, vocab)
-
-        def forward(self, idx: Any) -> Any:
-            out, _ = self.lstm(self.embed(idx))
-            return self.head(out).reshape(-1, vocab)
-
-    model = CharLSTM().to(device)
+    model = char_model(lib, vocab, embed, hidden).to(device)
+    flat = lib.nn.Flatten(0, 1)  # logits (N, L, V) → (N·L, V) for the cross-entropy
     rng = np.random.default_rng(2)
     ids = rng.integers(0, vocab, (batch, length + 1))
-    return classifier_step(lib, model, lib.optim.Adam(model.parameters(), lr=2e-3),
+    return classifier_step(lib, lib.nn.Sequential(model, flat),
+                           lib.optim.Adam(model.parameters(), lr=2e-3),
                            ids[:, :-1], ids[:, 1:].reshape(-1), device)
 
 

@@ -67,23 +67,30 @@ def char_windows(length: int = SEQ) -> tuple[np.ndarray, np.ndarray, int]:
             stream[1 : n * length + 1].reshape(n, length), len(vocab))
 
 
-def char_case(lib, inputs: np.ndarray, targets: np.ndarray,  # noqa: ANN001
-              vocab_size: int) -> tuple[object, Callable[[], None]]:
-    """The character model built with ``lib``, and one Adam epoch over the windows."""
+def char_model(lib, vocab_size: int, embed: int = EMBED, hidden: int = HIDDEN):  # noqa: ANN001, ANN201
+    """Chapter 4's character model, Embedding → LSTM (batch_first) → Linear, built with
+    ``lib`` (minidl or torch): ids (N, L) → logits (N, L, V)."""
     nn = lib.nn
 
     class CharModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.embed = nn.Embedding(vocab_size, EMBED)
-            self.lstm = nn.LSTM(EMBED, HIDDEN, batch_first=True)
-            self.head = nn.Linear(HIDDEN, vocab_size)
+            self.embed = nn.Embedding(vocab_size, embed)
+            self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+            self.head = nn.Linear(hidden, vocab_size)
 
-        def forward(self, ids):  # noqa: ANN001, ANN202  (N, L) -> logits (N, L, V)
+        def forward(self, ids):  # noqa: ANN001, ANN202
             out, _ = self.lstm(self.embed(ids))
             return self.head(out)
 
-    model = CharModel()
+    return CharModel()
+
+
+def char_case(lib, inputs: np.ndarray, targets: np.ndarray,  # noqa: ANN001
+              vocab_size: int) -> tuple[object, Callable[[], None]]:
+    """The character model built with ``lib``, and one Adam epoch over the windows."""
+    nn = lib.nn
+    model = char_model(lib, vocab_size)
     opt = lib.optim.Adam(model.parameters(), lr=1e-2)
     order = np.random.default_rng(0).permutation(len(inputs))
     batches = [(lib.tensor(inputs[idx]), lib.tensor(targets[idx]))
