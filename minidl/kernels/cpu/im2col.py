@@ -48,6 +48,7 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
     """cols[(c·kh + i)·kw + j, n, oh·OW + ow] = x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]."""
     n_img, chans, height, width = x.shape
     unit = sh == 1 and sw == 1 and dh == 1 and dw == 1
+    two = sh == 2 and sw == 2 and dh == 1 and dw == 1
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
         if ph == 0 and pw == 0:
@@ -64,6 +65,10 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
                         src = plane[oh + i, j:]
                         for ow in range(ow_size):
                             dst[base + ow] = src[ow]
+                    elif two:
+                        src = plane[oh * 2 + i, j:]
+                        for ow in range(ow_size):
+                            dst[base + ow] = src[2 * ow]
                     else:
                         src = plane[oh * sh + i * dh, j * dw:]
                         for ow in range(ow_size):
@@ -75,6 +80,7 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
     """out[n, c, oh·sh + i·dh − ph, ow·sw + j·dw − pw] += cols[(c·kh + i)·kw + j, n, oh·OW + ow]."""
     n_img, chans, height, width = out.shape
     unit = sh == 1 and sw == 1 and dh == 1 and dw == 1
+    two = sh == 2 and sw == 2 and dh == 1 and dw == 1
     padded = ph != 0 or pw != 0
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
@@ -92,6 +98,10 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size):  # pragm
                         dst = plane[oh + i, j:]
                         for ow in range(ow_size):
                             dst[ow] += src[base + ow]
+                    elif two:
+                        dst = plane[oh * 2 + i, j:]
+                        for ow in range(ow_size):
+                            dst[2 * ow] += src[base + ow]
                     else:
                         dst = plane[oh * sh + i * dh, j * dw:]
                         for ow in range(ow_size):
