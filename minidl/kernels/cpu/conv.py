@@ -35,6 +35,7 @@ _CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: be
 # thread, CPU time: 64×32×14² → 8, k7, no dx 28.5 → 23.9 ms; 64×32×28² → 64, k3
 # 81 → 72 ms; 64×1×28² → 6, k5, no dx 1.7 → 0.9 ms; 8 MiB chunks before).
 _CONV_CHUNK_BYTES = 2**19
+_MIN_BAND_PIXELS = 256  # a band of output rows gives the GEMM at least this many columns
 
 
 def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
@@ -42,6 +43,21 @@ def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
     """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in ``budget``
     bytes (at least one image)."""
     return max(1, min(n, budget // max(rows * out_pixels * itemsize, 1)))
+
+
+def _chunks(n: int, rows: int, out_size: tuple[int, int],
+            itemsize: int) -> list[tuple[int, int, int, int]]:
+    """conv2d's chunks as (first image, images, first output row, output rows).
+
+    Whole images while one image's (rows, OH·OW) columns fit ``_CONV_CHUNK_BYTES``; past that,
+    bands of output rows of one image (at least ``_MIN_BAND_PIXELS`` output pixels each, so
+    the GEMMs keep enough columns)."""
+    oh, ow = out_size
+    if rows * oh * ow * itemsize <= _CONV_CHUNK_BYTES:
+        step = _chunk_size(n, rows, oh * ow, itemsize, _CONV_CHUNK_BYTES)
+        return [(s, min(step, n - s), 0, oh) for s in range(0, n, step)]
+    band = min(oh, max(_CONV_CHUNK_BYTES // (rows * ow * itemsize), -(-_MIN_BAND_PIXELS // ow)))
+    return [(s, 1, r, min(band, oh - r)) for s in range(n) for r in range(0, oh, band)]
 
 
 @slot(hints=("workspace",))
@@ -73,20 +89,22 @@ def conv2d_forward(
     w2 = weight.reshape(o, -1).astype(dtype, copy=False)
     x = x.astype(dtype, copy=False)
     out = np.empty((n, o, oh * ow), dtype)
-    step = _chunk_size(n, w2.shape[1], oh * ow, out.itemsize, _CONV_CHUNK_BYTES)
-    buf = np.empty(w2.shape[1] * step * oh * ow, dtype)
-    y_buf = np.empty(o * step * oh * ow, dtype)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        cols = unfold(x[start:start + m], buf[:w2.shape[1] * m * oh * ow].reshape(-1, m, oh * ow),
-                      (kh, kw), stride, padding, dilation, (oh, ow))
-        y = np.matmul(w2, cols.reshape(w2.shape[1], -1), out=y_buf[:o * m * oh * ow].reshape(o, -1))
-        y = y.reshape(o, m, oh * ow).transpose(1, 0, 2)  # (m, O, OH·OW) view
+    k = w2.shape[1]
+    chunks = _chunks(n, k, (oh, ow), out.itemsize)
+    most = max(m * rows for _, m, _, rows in chunks) * ow  # columns of the largest chunk
+    buf, y_buf = np.empty(k * most, dtype), np.empty(o * most, dtype)
+    for start, m, row0, rows in chunks:
+        pixels = rows * ow
+        cols = unfold(x[start:start + m], buf[:k * m * pixels].reshape(k, m, pixels),
+                      (kh, kw), stride, padding, dilation, (rows, ow), row0)
+        y = np.matmul(w2, cols.reshape(k, -1), out=y_buf[:o * m * pixels].reshape(o, -1))
+        y = y.reshape(o, m, pixels).transpose(1, 0, 2)  # (m, O, rows·OW) view
+        target = out[start:start + m, :, row0 * ow:row0 * ow + pixels]
         if bias is None:
-            out[start:start + m] = y
+            target[...] = y
         else:
-            np.add(y, bias[:, None], out=out[start:start + m])
-    if workspace is not None and step == n:
+            np.add(y, bias[:, None], out=target)
+    if workspace is not None and len(chunks) == 1:
         workspace["columns"] = cols
     return out.reshape(n, o, oh, ow)
 
@@ -129,22 +147,23 @@ def conv2d_backward(
     grad_w2t = np.zeros((k, o), dtype)
     kept = None if workspace is None else workspace.pop("columns", None)
     if kept is not None and kept.shape == (k, n, pixels) and kept.dtype == dtype:
-        step, buf = n, kept.reshape(-1)
+        chunks, buf = [(0, n, 0, out_size[0])], kept.reshape(-1)
     else:
-        step, kept = _chunk_size(n, k, pixels, dtype.itemsize, _CONV_CHUNK_BYTES), None
-        buf = np.empty(k * step * pixels, dtype)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        cols = buf[:k * m * pixels].reshape(k, m, pixels)
+        chunks, kept = _chunks(n, k, out_size, dtype.itemsize), None
+        buf = np.empty(k * max(m * rows for _, m, _, rows in chunks) * out_size[1], dtype)
+    for start, m, row0, rows in chunks:
+        band = (rows, out_size[1])
+        cols = buf[:k * m * rows * band[1]].reshape(k, m, -1)
         if kept is None:
-            unfold(x[start:start + m], cols, (kh, kw), stride, padding, dilation, out_size)
-        g_chunk = g[:, start:start + m].reshape(o, m * pixels)
+            unfold(x[start:start + m], cols, (kh, kw), stride, padding, dilation, band, row0)
+        g_chunk = g[:, start:start + m, row0 * band[1]:(row0 + rows) * band[1]].reshape(o, -1)
         grad_w2t += cols.reshape(k, -1) @ g_chunk.T
         if grad_x is not None:
             if o == 1:  # an outer product: NumPy's broadcast multiply ran it 4× faster than SGEMM
                 np.multiply(w2.T, g_chunk, out=cols.reshape(k, -1))
             else:
                 np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
-            fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
+            fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, band, row0,
+                 row0 > 0)
     grad_b = g.sum(axis=(1, 2)) if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b
