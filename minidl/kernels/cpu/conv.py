@@ -35,7 +35,7 @@ _CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: be
 # thread, CPU time: 64×32×14² → 8, k7, no dx 28.5 → 23.9 ms; 64×32×28² → 64, k3
 # 81 → 72 ms; 64×1×28² → 6, k5, no dx 1.7 → 0.9 ms; 8 MiB chunks before).
 _CONV_CHUNK_BYTES = 2**19
-_MIN_BAND_PIXELS = 256  # a band of output rows gives the GEMM at least this many columns
+_MIN_CHUNK_PIXELS = 1024  # columns per chunk at least (fewer: SGEMM slows down, measured)
 
 
 def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
@@ -50,13 +50,14 @@ def _chunks(n: int, rows: int, out_size: tuple[int, int],
     """conv2d's chunks as (first image, images, first output row, output rows).
 
     Whole images while one image's (rows, OH·OW) columns fit ``_CONV_CHUNK_BYTES``; past that,
-    bands of output rows of one image (at least ``_MIN_BAND_PIXELS`` output pixels each, so
+    bands of output rows of one image (at least ``_MIN_CHUNK_PIXELS`` output pixels each, so
     the GEMMs keep enough columns)."""
     oh, ow = out_size
     if rows * oh * ow * itemsize <= _CONV_CHUNK_BYTES:
-        step = _chunk_size(n, rows, oh * ow, itemsize, _CONV_CHUNK_BYTES)
+        step = min(n, max(_chunk_size(n, rows, oh * ow, itemsize, _CONV_CHUNK_BYTES),
+                          -(-_MIN_CHUNK_PIXELS // (oh * ow))))
         return [(s, min(step, n - s), 0, oh) for s in range(0, n, step)]
-    band = min(oh, max(_CONV_CHUNK_BYTES // (rows * ow * itemsize), -(-_MIN_BAND_PIXELS // ow)))
+    band = min(oh, max(_CONV_CHUNK_BYTES // (rows * ow * itemsize), -(-_MIN_CHUNK_PIXELS // ow)))
     return [(s, 1, r, min(band, oh - r)) for s in range(n) for r in range(0, oh, band)]
 
 

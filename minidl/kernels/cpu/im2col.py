@@ -59,7 +59,7 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma
     """cols[(c·kh + i)·kw + j, n, oh·OW + ow] = x_pad[n, c, (row0 + oh)·sh + i·dh, ow·sw + j·dw]
     for the ``oh_size`` output rows from ``row0`` on."""
     n_img, chans, height, width = x.shape
-    phased = dh == 1 and dw == 1
+    phased = dh == 1 and dw == 1 and kh >= sh and kw >= sw  # else the strided loop reads less
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
         if phased:
@@ -97,7 +97,7 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma
     oh·OW + ow] for the ``oh_size`` output rows from ``row0`` on; ``out`` is zeroed first
     unless ``accumulate``."""
     n_img, chans, height, width = out.shape
-    phased = dh == 1 and dw == 1
+    phased = dh == 1 and dw == 1 and kh >= sh and kw >= sw  # else the strided loop reads less
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
         if phased:  # dL/dx_pad[n, c] as phase planes (see _unfold)
