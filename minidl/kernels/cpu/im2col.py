@@ -63,17 +63,20 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma
     for task in prange(n_img * chans):
         n, c = task // chans, task % chans
         if phased:
-            phases = np.zeros(_phase_shape(height, width, sh, sw, ph, pw), x.dtype)
-            if sh == 1 and sw == 1:
+            direct = sh == 1 and sw == 1 and ph == 0 and pw == 0  # x[n, c] is the one phase
+            phases = np.zeros(_phase_shape(height * (not direct), width * (not direct), sh, sw,
+                                           ph, pw), x.dtype)  # empty when direct
+            if sh == 1 and sw == 1 and not direct:
                 phases[0, 0, ph:ph + height, pw:pw + width] = x[n, c]
-            else:
+            elif not direct:
                 for y in range(height):
                     row, src = phases[(y + ph) % sh, :, (y + ph) // sh], x[n, c, y]
                     for col in range(width):
                         row[(col + pw) % sw, (col + pw) // sw] = src[col]
             for i in range(kh):
                 for j in range(kw):
-                    dst, phase = cols[(c * kh + i) * kw + j, n], phases[i % sh, j % sw]
+                    dst = cols[(c * kh + i) * kw + j, n]
+                    phase = x[n, c] if direct else phases[i % sh, j % sw]
                     for oh in range(oh_size):
                         base, src = oh * ow_size, phase[row0 + oh + i // sh, j // sw:]
                         for ow in range(ow_size):
