@@ -25,8 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.cpu.im2col import (Pair, conv_output_size, fold, fold_batch_last, unfold,
-                                       unfold_batch_last)
+from minidl.kernels.cpu.im2col import (
+    Pair,
+    conv_output_size,
+    fold,
+    fold_batch_last,
+    unfold,
+    unfold_batch_last,
+)
 from minidl.kernels.slots import slot
 
 _CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
