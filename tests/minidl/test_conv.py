@@ -245,7 +245,7 @@ def test_row_bands_and_both_column_layouts_give_the_one_chunk_result(monkeypatch
 
     whole = run(2**30, 1, 0)  # the whole batch in one batch-major chunk
     banded = run(1, 1, 0)  # one output row per chunk: dL/dx adds up across bands
-    assert len(K._chunks(3, 4 * 15, whole[0].shape[2:], 8)) > 3
+    assert len(K._chunks(3, 4 * 15, whole[0].shape[2:], 8, False)) > 3
     batch_last = run(2**30, 1, 100)  # image index innermost
     for got in (banded, batch_last):
         for a, e in zip(got, whole, strict=True):
