@@ -15,10 +15,16 @@ products too (G = dL/dy in the same (O, n·OH·OW) layout)::
 
 One large GEMM per chunk instead of one small GEMM per image matters for small
 layers (LeNet's are 6×25 and 16×150 weights on 10×10 to 28×28 images), where BLAS
-spends more time starting than multiplying. Chunks keep the column matrix near
-``_CHUNK_BYTES`` (it is C·kh·kw times larger than the input); the only extra copies
-are the (O, n, OH·OW) ↔ (n, O, OH·OW) transposes of y and dL/dy, which are
-C·kh·kw times smaller than the columns.
+spends more time starting than multiplying. The column matrix is C·kh·kw times larger
+than the input, so chunks keep it in the L2 cache (``_CONV_CHUNK_BYTES``, at least
+``_MIN_CHUNK_PIXELS`` columns): several images per chunk, or, when one image's columns
+are too large, *bands* of its output rows (dL/dx then adds up over the bands). The
+backward pass unfolds each chunk again; the forward's columns are reused only when the
+whole batch is one chunk. The only extra copies are the (O, n, OH·OW) ↔ (n, O, OH·OW)
+transposes of y and dL/dy, which are C·kh·kw times smaller than the columns.
+Cost rules, each measured (comments below): chunk sizes; batch-last columns for outputs
+narrower than ``_BATCH_LAST_BELOW`` pixels; 1×1 kernels keep large chunks; a broadcast
+multiply instead of SGEMM for dL/dcols when O = 1.
 """
 
 from __future__ import annotations
