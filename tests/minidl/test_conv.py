@@ -67,8 +67,9 @@ def test_first_layer_skips_the_input_gradient_and_reuses_the_forward_columns(mon
     w = minidl.tensor(rng.standard_normal((4, 2, 3, 3)), requires_grad=True)
     b = minidl.tensor(rng.standard_normal(4), requires_grad=True)
     unfolds = []
-    real_unfold = K.unfold
-    monkeypatch.setattr(K, "unfold", lambda *a: unfolds.append(1) or real_unfold(*a))
+    for name in ("unfold", "unfold_batch_last"):  # batch-major or batch-last columns
+        real = getattr(K, name)
+        monkeypatch.setattr(K, name, lambda *a, real=real: unfolds.append(1) or real(*a))
     (conv2d(x, w, b, padding=1) ** 2).sum().backward()
     assert len(unfolds) == 1  # the backward pass reused the forward's column matrix
     # the same gradients as the plain kernels, with dL/dx computed and discarded
@@ -223,3 +224,29 @@ def test_runs_without_jit():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 2, 1), (2, 1, 1), (3, 2, 1), (1, 1, 2)])
+def test_row_bands_and_both_column_layouts_give_the_one_chunk_result(monkeypatch, stride,
+                                                                      padding, dilation):
+    from minidl.kernels.cpu import conv as K
+
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((3, 4, 11, 9)), rng.standard_normal((5, 4, 5, 3))
+    b = rng.standard_normal(5)
+    geometry = ((stride,) * 2, (padding,) * 2, (dilation,) * 2)
+
+    def run(chunk_bytes, min_pixels, batch_last_below):
+        monkeypatch.setattr(K, "_CONV_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(K, "_MIN_CHUNK_PIXELS", min_pixels)
+        monkeypatch.setattr(K, "_BATCH_LAST_BELOW", batch_last_below)
+        y = K.conv2d_forward(x, w, b, *geometry)
+        return (y, *K.conv2d_backward(y, x, w, *geometry, True))
+
+    whole = run(2**30, 1, 0)  # the whole batch in one batch-major chunk
+    banded = run(1, 1, 0)  # one output row per chunk: dL/dx adds up across bands
+    assert len(K._chunks(3, 4 * 15, whole[0].shape[2:], 8, False)) > 3
+    batch_last = run(2**30, 1, 100)  # image index innermost
+    for got in (banded, batch_last):
+        for a, e in zip(got, whole, strict=True):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)

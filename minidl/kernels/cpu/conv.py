@@ -15,25 +15,93 @@ products too (G = dL/dy in the same (O, n·OH·OW) layout)::
 
 One large GEMM per chunk instead of one small GEMM per image matters for small
 layers (LeNet's are 6×25 and 16×150 weights on 10×10 to 28×28 images), where BLAS
-spends more time starting than multiplying. Chunks keep the column matrix near
-``_CHUNK_BYTES`` (it is C·kh·kw times larger than the input); the only extra copies
-are the (O, n, OH·OW) ↔ (n, O, OH·OW) transposes of y and dL/dy, which are
-C·kh·kw times smaller than the columns.
+spends more time starting than multiplying. The column matrix is C·kh·kw times larger
+than the input, so chunks keep it in the L2 cache (``_CONV_CHUNK_BYTES``, at least
+``_MIN_CHUNK_PIXELS`` columns): several images per chunk, or, when one image's columns
+are too large, *bands* of its output rows (dL/dx then adds up over the bands). The
+backward pass unfolds each chunk again; the forward's columns are reused only when the
+whole batch is one chunk. The only extra copies are the (O, n, OH·OW) ↔ (n, O, OH·OW)
+transposes of y and dL/dy, which are C·kh·kw times smaller than the columns.
+Cost rules, each measured (comments below): chunk sizes; batch-last columns for outputs
+narrower than ``_BATCH_LAST_BELOW`` pixels; 1×1 kernels keep large chunks; a broadcast
+multiply instead of SGEMM for dL/dcols when O = 1.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels.cpu.im2col import Pair, conv_output_size, fold, unfold
+from minidl.kernels.cpu.im2col import (
+    Pair,
+    conv_output_size,
+    fold,
+    fold_batch_last,
+    unfold,
+    unfold_batch_last,
+)
 from minidl.kernels.slots import slot
 
 _CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
+# conv2d's chunks stay in the L2 cache (1 MiB per core here): its columns are written by
+# im2col and read at once by the GEMM, and unfolding a cache-resident chunk again in the
+# backward pass beat keeping the whole batch's columns from the forward pass (measured, one
+# thread, CPU time: 64×32×14² → 8, k7, no dx 28.5 → 23.9 ms; 64×32×28² → 64, k3
+# 81 → 72 ms; 64×1×28² → 6, k5, no dx 1.7 → 0.9 ms; 8 MiB chunks before).
+_CONV_CHUNK_BYTES = 2**19
+_MIN_CHUNK_PIXELS = 1024  # columns per chunk at least (fewer: SGEMM slows down, measured)
 
 
-def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int) -> int:
-    """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in _CHUNK_BYTES."""
-    return max(1, min(n, _CHUNK_BYTES // max(rows * out_pixels * itemsize, 1)))
+def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
+                budget: int = _CHUNK_BYTES) -> int:
+    """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in ``budget``
+    bytes (at least one image)."""
+    return max(1, min(n, budget // max(rows * out_pixels * itemsize, 1)))
+
+
+def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
+            pointwise: bool) -> list[tuple[int, int, int, int]]:
+    """conv2d's chunks as (first image, images, first output row, output rows).
+
+    Whole images while one image's (rows, OH·OW) columns fit ``_CONV_CHUNK_BYTES``; past that,
+    bands of output rows of one image (at least ``_MIN_CHUNK_PIXELS`` output pixels each, so
+    the GEMMs keep enough columns). A ``pointwise`` (1×1) kernel's columns are its input
+    re-laid, no larger, and keep ``_CHUNK_BYTES`` chunks: one chunk for the whole batch
+    lets the backward pass reuse the forward's columns (measured, forward + backward, one
+    thread: 16×128×14² → 8, no dx 0.65 → 0.48 ms; 8×128×64² → 64, s2 12.9 → 11.3 ms;
+    128×64×14² → 32 8.4 → 7.9 ms; 32×32×56² → 256, s2, no dx 23.7 → 24.7 ms)."""
+    oh, ow = out_size
+    budget = _CHUNK_BYTES if pointwise else _CONV_CHUNK_BYTES
+    if rows * oh * ow * itemsize <= budget:
+        step = max(1, min(n, max(_chunk_size(n, rows, oh * ow, itemsize, budget),
+                                 -(-_MIN_CHUNK_PIXELS // max(oh * ow, 1)))))
+        return [(s, min(step, n - s), 0, oh) for s in range(0, n, step)]
+    band = min(oh, max(budget // (rows * ow * itemsize), -(-_MIN_CHUNK_PIXELS // ow)))
+    return [(s, 1, r, min(band, oh - r)) for s in range(n) for r in range(0, oh, band)]
+
+
+# Output rows shorter than this many pixels use the batch-last columns of
+# im2col.unfold_batch_last (image index innermost, so the copy loops run over the chunk's
+# images instead of rows of a few pixels). Measured, one thread, 16×128×7² → 32, k3:
+# im2col 0.64 → 0.25 ms, col2im 0.72 → 0.28 ms; on 14² outputs batch-major won (0.63 vs 0.94).
+_BATCH_LAST_BELOW = 8
+
+
+def _batch_last(chunks: list[tuple[int, int, int, int]], out_size: tuple[int, int]) -> bool:
+    """Whether conv2d's columns use the batch-last layout: narrow outputs, whole images."""
+    return out_size[1] < _BATCH_LAST_BELOW and all(rows == out_size[0] for *_, rows in chunks)
+
+
+def _unfold_chunk(x: np.ndarray, buf: np.ndarray, chunk: tuple[int, int, int, int],
+                  batch_last: bool, geometry: tuple[Pair, Pair, Pair, Pair],
+                  out_width: int) -> np.ndarray:
+    """The columns of one chunk (first image, images, first output row, output rows) in ``buf``:
+    (K, m, rows·OW) batch-major, or (K, OH·OW, m) batch-last."""
+    start, m, row0, rows = chunk
+    k = buf.size // (m * rows * out_width)
+    if batch_last:
+        return unfold_batch_last(x[start:start + m], buf.reshape(k, -1, m), *geometry,
+                                 (rows, out_width))
+    return unfold(x[start:start + m], buf.reshape(k, m, -1), *geometry, (rows, out_width), row0)
 
 
 @slot(hints=("workspace",))
@@ -65,20 +133,24 @@ def conv2d_forward(
     w2 = weight.reshape(o, -1).astype(dtype, copy=False)
     x = x.astype(dtype, copy=False)
     out = np.empty((n, o, oh * ow), dtype)
-    step = _chunk_size(n, w2.shape[1], oh * ow, out.itemsize)
-    buf = np.empty(w2.shape[1] * step * oh * ow, dtype)
-    y_buf = np.empty(o * step * oh * ow, dtype)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        cols = unfold(x[start:start + m], buf[:w2.shape[1] * m * oh * ow].reshape(-1, m, oh * ow),
-                      (kh, kw), stride, padding, dilation, (oh, ow))
-        y = np.matmul(w2, cols.reshape(w2.shape[1], -1), out=y_buf[:o * m * oh * ow].reshape(o, -1))
-        y = y.reshape(o, m, oh * ow).transpose(1, 0, 2)  # (m, O, OH·OW) view
+    k = w2.shape[1]
+    chunks = _chunks(n, k, (oh, ow), out.itemsize, kh * kw == 1)
+    batch_last = _batch_last(chunks, (oh, ow))
+    most = max((m * rows for _, m, _, rows in chunks), default=0) * ow  # largest chunk's columns
+    buf, y_buf = np.empty(k * most, dtype), np.empty(o * most, dtype)
+    for start, m, row0, rows in chunks:
+        pixels = rows * ow
+        cols = _unfold_chunk(x, buf[:k * m * pixels], (start, m, row0, rows), batch_last,
+                             ((kh, kw), stride, padding, dilation), ow)
+        y = np.matmul(w2, cols.reshape(k, -1), out=y_buf[:o * m * pixels].reshape(o, -1))
+        y = (y.reshape(o, pixels, m).transpose(2, 0, 1) if batch_last  # (m, O, rows·OW) views
+             else y.reshape(o, m, pixels).transpose(1, 0, 2))
+        target = out[start:start + m, :, row0 * ow:row0 * ow + pixels]
         if bias is None:
-            out[start:start + m] = y
+            target[...] = y
         else:
-            np.add(y, bias[:, None], out=out[start:start + m])
-    if workspace is not None and step == n:
+            np.add(y, bias[:, None], out=target)
+    if workspace is not None and len(chunks) == 1:
         workspace["columns"] = cols
     return out.reshape(n, o, oh, ow)
 
@@ -119,21 +191,30 @@ def conv2d_backward(
     # dL/dW2ᵀ = Σ cols @ Gᵀ: OpenBLAS ran this orientation 1.2–1.5× faster than G @ colsᵀ
     # (one thread; O = 8, 32, 64 output channels)
     grad_w2t = np.zeros((k, o), dtype)
+    geometry = ((kh, kw), stride, padding, dilation)
+    chunks = _chunks(n, k, out_size, dtype.itemsize, kh * kw == 1)
+    batch_last = _batch_last(chunks, out_size)
     kept = None if workspace is None else workspace.pop("columns", None)
-    if kept is not None and kept.shape == (k, n, pixels) and kept.dtype == dtype:
-        step, buf = n, kept.reshape(-1)
-    else:
-        step, kept = _chunk_size(n, k, pixels, dtype.itemsize), None
-        buf = np.empty(k * step * pixels, dtype)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        cols = buf[:k * m * pixels].reshape(k, m, pixels)
-        if kept is None:
-            unfold(x[start:start + m], cols, (kh, kw), stride, padding, dilation, out_size)
-        g_chunk = g[:, start:start + m].reshape(o, m * pixels)
+    if kept is None or len(chunks) != 1 or kept.dtype != dtype or kept.shape != (
+            (k, pixels, n) if batch_last else (k, n, pixels)):
+        kept = None
+        buf = np.empty(k * max((m * rows for _, m, _, rows in chunks), default=0)
+                       * out_size[1], dtype)
+    for start, m, row0, rows in chunks:
+        band = (rows, out_size[1])
+        cols = kept if kept is not None else _unfold_chunk(
+            x, buf[:k * m * rows * band[1]], (start, m, row0, rows), batch_last, geometry, band[1])
+        g_chunk = g[:, start:start + m, row0 * band[1]:(row0 + rows) * band[1]]
+        g_chunk = (g_chunk.transpose(0, 2, 1) if batch_last else g_chunk).reshape(o, -1)
         grad_w2t += cols.reshape(k, -1) @ g_chunk.T
         if grad_x is not None:
-            np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
-            fold(cols, grad_x[start:start + m], (kh, kw), stride, padding, dilation, out_size)
+            if o == 1:  # an outer product: NumPy's broadcast multiply ran it 4× faster than SGEMM
+                np.multiply(w2.T, g_chunk, out=cols.reshape(k, -1))
+            else:
+                np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
+            if batch_last:
+                fold_batch_last(cols, grad_x[start:start + m], *geometry, band)
+            else:
+                fold(cols, grad_x[start:start + m], *geometry, band, row0, row0 > 0)
     grad_b = g.sum(axis=(1, 2)) if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b
