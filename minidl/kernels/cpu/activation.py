@@ -56,13 +56,44 @@ def tanh_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
     return grad * (1 - out * out)
 
 
+@numba.njit(cache=True)
+def _leaky_relu(x, slope, out):  # pragma: no cover - compiled
+    for i in range(x.size):
+        out[i] = x[i] if x[i] > 0 else x[i] * slope
+
+
+@numba.njit(cache=True)
+def _leaky_relu_grad(grad, x, slope, out):  # pragma: no cover - compiled
+    for i in range(x.size):
+        out[i] = grad[i] if x[i] > 0 else grad[i] * slope
+
+
+# One compiled pass over the data instead of NumPy's three (x > 0, x · slope, where), each
+# with a temporary: (64, 32, 14, 14) float32, one thread, 1.6 → 0.04 ms forward and 1.6 →
+# 0.06 ms backward (DCGAN's discriminator runs six of each per training step). Flat loops,
+# not a ufunc: a NaN compared in a ufunc's loop would raise NumPy's "invalid value" warning.
+_COMPILED = (np.float32, np.float64)
+
+
 def leaky_relu_forward(x: np.ndarray, negative_slope: float) -> np.ndarray:
     """x where x > 0, else negative_slope · x."""
-    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+    if x.dtype not in _COMPILED:
+        return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    _leaky_relu(x.reshape(-1), x.dtype.type(negative_slope), out.reshape(-1))
+    return out
 
 
 def leaky_relu_backward(grad: np.ndarray, x: np.ndarray, negative_slope: float) -> np.ndarray:
-    return grad * np.where(x > 0, 1, negative_slope).astype(grad.dtype)
+    """grad where x > 0, else negative_slope · grad."""
+    if grad.dtype not in _COMPILED or x.dtype != grad.dtype or x.shape != grad.shape:
+        return grad * np.where(x > 0, 1, negative_slope).astype(grad.dtype)
+    grad, x = np.ascontiguousarray(grad), np.ascontiguousarray(x)
+    out = np.empty_like(grad)
+    _leaky_relu_grad(grad.reshape(-1), x.reshape(-1), grad.dtype.type(negative_slope),
+                     out.reshape(-1))
+    return out
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
