@@ -246,11 +246,11 @@ def block_sum_kernel(x, partial):
 
     Hint: first each thread adds up its own elements, alone, in a float64 accumulator
     (``numba.float64(0.0)``: a bare ``0.0`` plus a float32 element stays float32 on the
-    simulator, which follows NumPy's rules, but becomes float64 on a GPU). Then the block combines its
-    BLOCK numbers through a ``cuda.shared.array(BLOCK, numba.float64)`` in log2(BLOCK)
-    rounds, halving how many threads are still adding; between two rounds every thread of
-    the block waits for the others (all of them, also those with nothing left to add).
-    One thread writes the block's result.
+    simulator, which follows NumPy's rules, but becomes float64 on a GPU). Then the block
+    combines its BLOCK numbers through a ``cuda.shared.array(BLOCK, numba.float64)`` in
+    log2(BLOCK) rounds, halving how many threads are still adding; between two rounds every
+    thread of the block waits for the others (all of them, also those with nothing left to
+    add). One thread writes the block's result.
     """
     # BEGIN SOLUTION
     sums = cuda.shared.array(BLOCK, numba.float64)
