@@ -23,6 +23,7 @@ from minidl.grading import (
     numeric_grad,
     reference,
 )
+from minidl.grading.layouts import LAYOUTS, describe, relayout
 
 CHAPTER = "ch01_perceptron"
 POINTS = {"1.1": 2, "1.2": 2, "1.3": 3, "1.4": 2, "1.5": 1, "1.6": 1, "1.7": 1, "1.8": 1,
@@ -44,11 +45,6 @@ HYPOTHESIS = settings(max_examples=15, deadline=None,
                       phases=(Phase.explicit, Phase.reuse, Phase.generate))
 
 
-def describe(name: str, a: np.ndarray) -> str:
-    layout = "contiguous" if a.flags.c_contiguous else "non-contiguous"
-    return f"{name} of shape {a.shape}, {a.dtype}, {layout}"
-
-
 def tolerances(dtype: np.dtype) -> dict[str, float]:
     return {"rtol": 1e-5, "atol": 1e-7} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-12}
 
@@ -59,12 +55,7 @@ def float_arrays(draw, lo: float = -8.0, hi: float = 8.0) -> np.ndarray:
     shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     x = draw(hnp.arrays(dtype, shape, elements=st.floats(lo, hi, width=32)))
-    layout = draw(st.sampled_from(["contiguous", "transposed", "strided"]))
-    if layout == "transposed":
-        return np.asfortranarray(x)
-    if layout == "strided":
-        return np.repeat(x, 2, axis=-1)[..., ::2]
-    return x
+    return relayout(x, draw(st.sampled_from(LAYOUTS)))
 
 
 # ---- 1.1 perceptron_predict ---------------------------------------------------------------

@@ -27,6 +27,8 @@ from minidl.grading import (
     numeric_grad,
     reference,
 )
+from minidl.grading.layouts import LAYOUTS as ARRAY_LAYOUTS
+from minidl.grading.layouts import describe
 from minidl.kernels.slots import set_override, slots
 from minidl.train import EarlyStopping
 
@@ -68,11 +70,6 @@ HYPOTHESIS = settings(max_examples=15, deadline=None,
 OPT = settings(max_examples=10, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
 
 
-def describe(name: str, a: np.ndarray) -> str:
-    layout = "contiguous" if a.flags.c_contiguous else "non-contiguous"
-    return f"{name} of shape {a.shape}, {a.dtype}, {layout}"
-
-
 def tolerances(dtype: np.dtype) -> dict[str, float]:
     return {"rtol": 2e-5, "atol": 2e-6} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-11}
 
@@ -88,7 +85,7 @@ def random_array(rng: np.random.Generator, shape: tuple[int, ...], dtype=np.floa
     return x
 
 
-LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+LAYOUTS = st.sampled_from(ARRAY_LAYOUTS)
 DTYPES = st.sampled_from([np.float32, np.float64])
 
 

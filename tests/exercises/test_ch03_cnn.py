@@ -21,6 +21,8 @@ from minidl.grading import (
     numeric_grad,
     reference,
 )
+from minidl.grading.layouts import LAYOUTS as ARRAY_LAYOUTS
+from minidl.grading.layouts import describe, relayout
 
 CHAPTER = "ch03_cnn"
 POINTS = {"3.1": 1, "3.2": 3, "3.3": 2, "3.4": 2, "3.5": 3, "3.6": 2, "3.7": 2, "3.8": 2,
@@ -59,25 +61,11 @@ def tolerances(dtype: np.dtype) -> dict[str, float]:
                                                                       "atol": 1e-10}
 
 
-def relayout(a: np.ndarray, layout: str) -> np.ndarray:
-    """The same values as ``a`` in a contiguous, Fortran-ordered or strided array."""
-    if layout == "transposed":
-        return np.asfortranarray(a)
-    if layout == "strided":
-        return np.repeat(a, 2, axis=-1)[..., ::2]
-    return np.ascontiguousarray(a)
-
-
-def describe(name: str, a: np.ndarray) -> str:
-    layout = "contiguous" if a.flags.c_contiguous else "non-contiguous"
-    return f"{name} of shape {a.shape}, {a.dtype}, {layout}"
-
-
 def pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
-LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+LAYOUTS = st.sampled_from(ARRAY_LAYOUTS)
 DTYPES = st.sampled_from([np.float32, np.float64])
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from minidl.grading import assert_close, assert_true, assert_unchanged
+from minidl.grading.layouts import LAYOUTS, describe, relayout
 
 CHAPTER = "ch07_acceleration"
 POINTS = {"7.1": 2, "7.2": 3, "7.3": 2, "7.4": 2, "7.5": 3, "7.6": 3}
@@ -30,23 +31,8 @@ HINTS = {
     "7.6": "each thread sums its grid-stride elements, stores the sum in shared memory, then "
            "halve the active threads each round with a syncthreads that every thread reaches",
 }
-LAYOUTS = ("contiguous", "transposed", "strided")
 # (M, K, N): one element, a row, a column, odd sizes, and one larger than a typical tile
 SHAPES = [(1, 1, 1), (1, 7, 1), (5, 1, 3), (3, 4, 5), (17, 9, 31), (70, 65, 66)]
-
-
-def relayout(a: np.ndarray, layout: str) -> np.ndarray:
-    """The same values as ``a`` in a contiguous, Fortran-ordered or strided array."""
-    if layout == "transposed":
-        return np.asfortranarray(a)
-    if layout == "strided":
-        return np.repeat(a, 2, axis=-1)[..., ::2]
-    return np.ascontiguousarray(a)
-
-
-def describe(name: str, a: np.ndarray) -> str:
-    layout = "contiguous" if a.flags.c_contiguous else "non-contiguous"
-    return f"{name} of shape {a.shape}, {a.dtype}, {layout}"
 
 
 def tolerances(dtype: np.dtype, k: int = 1) -> dict[str, float]:
