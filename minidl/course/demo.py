@@ -18,18 +18,21 @@ NOT_WRITTEN = "not written yet, so this demo uses the reference solution"
 
 
 def yours_or_reference(
-    chapter: str | int, name: str, impl: str | None = None
+    chapter: str | int, name: str, impl: str | None = None, *, via: str | None = None
 ) -> Callable[..., Any]:
     """The function ``name`` of ``chapter`` from the learner's workbook, or the solution's.
 
     The workbook (``exercises/``, or ``impl``/``$MINIDL_IMPL``) is re-imported on each call,
     so a function written after the notebook started is picked up. Prints one line:
     ``"<name>: using <module>.<name>"`` or ``"<name>: not written yet, …"``.
+    ``via``: return that function of the chosen module instead, e.g. the host launcher
+    that runs the CUDA kernel ``name`` (``yours_or_reference("ch07", "matmul_tiled_kernel",
+    via="matmul_gpu")``).
     """
     workbook = load_chapter(chapter, impl)
-    fn = getattr(workbook, name)
-    if is_stub(fn):
+    if is_stub(getattr(workbook, name)):
         print(f"{name}: {NOT_WRITTEN}")
-        return getattr(load_chapter(chapter, "solutions"), name)
-    print(f"{name}: using {workbook.__name__}.{name}")
-    return fn
+        workbook = load_chapter(chapter, "solutions")
+    else:
+        print(f"{name}: using {workbook.__name__}.{name}")
+    return getattr(workbook, via or name)

@@ -134,6 +134,19 @@ def test_demonstrations_use_the_reference_until_the_learner_writes_the_function(
     np.testing.assert_allclose(second(X), 2 * X)
 
 
+def test_via_returns_the_function_beside_the_chosen_one(workbook, capsys):
+    """e.g. the launcher next to a CUDA kernel: from the module whose kernel is used."""
+    from minidl.course import yours_or_reference
+
+    reference = yours_or_reference("ch01", "sigmoid_forward", via="sigmoid_backward")
+    assert reference.__module__ == "solutions.ch01_perceptron"
+    assert reference.__name__ == "sigmoid_backward"
+    answer(workbook, "sigmoid_forward", "return 2 * x")
+    yours = yours_or_reference("ch01", "sigmoid_forward", via="sigmoid_backward")
+    assert yours.__module__ == "exercises.ch01_perceptron"
+    assert "using exercises.ch01_perceptron.sigmoid_forward" in capsys.readouterr().out
+
+
 def test_the_routing_table_is_shown_when_the_block_ends(workbook, capsys):
     answer(workbook, "sigmoid_forward", "return 1 / (1 + np.exp(-x))")
     with minidl.use_exercises(chapters="ch01"):
