@@ -20,6 +20,9 @@ def check(*selectors: str, impl: str | None = None, time_limit: float = 10.0,
     time-out its other tests are not run, so a loop that never ends (also inside compiled
     Numba code) costs about ``time_limit`` seconds. ``timeout`` bounds the whole run.
 
+    pytest runs in a process kept for this kernel (``minidl.grading.server``): the first
+    check starts it, later ones take about a second less each.
+
     Anything that stops grading (a syntax error in your file, pytest missing, a bad
     selector) becomes part of the report instead of an exception, so a notebook runs top
     to bottom even on untouched stubs.
@@ -27,7 +30,8 @@ def check(*selectors: str, impl: str | None = None, time_limit: float = 10.0,
     try:
         from minidl.grading.runner import grade
 
-        return grade(list(selectors), impl, timeout_per_test=time_limit, timeout=timeout)
+        return grade(list(selectors), impl, timeout_per_test=time_limit, timeout=timeout,
+                     warm=True)
     except Exception as err:  # noqa: BLE001 - the notebook must keep running
         return GradeReport(impl or "exercises", list(selectors), [],
                            [f"could not grade: {type(err).__name__}: {err}"])

@@ -3,7 +3,9 @@
 pytest runs in a child process (``python -m pytest tests/exercises -p
 minidl.grading.pytest_plugin …``) so that a crash, a hang or a learner's ``sys.exit``
 never takes the caller (a terminal, a notebook kernel) down. The plugin writes the
-per-exercise results as JSON, which is read back here.
+per-exercise results as JSON, which is read back here. ``warm=True`` (what ``check()``
+uses) sends the same command line to a pytest process kept for the caller instead
+(:mod:`minidl.grading.server`), which saves starting one per check.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import minidl
 from minidl.course.exercise import parse_id
 from minidl.course.root import check_impl, course_root, default_impl
 from minidl.grading.report import GradeReport
+from minidl.grading.server import GraderGone, WarmGrader
 
 _CHAPTER = re.compile(r"^(?:ch)?0*([1-9][0-9]?)$")
 _MARKER = re.compile(r"^ex([1-9][0-9]?)_([1-9][0-9]?)$")
@@ -66,11 +69,14 @@ def grade(
     timeout_per_test: float = 10.0,
     timeout: float = 600.0,
     show_output: bool = False,
+    warm: bool = False,
 ) -> GradeReport:
     """Grade the selected exercises (all when none) of ``impl`` and return the report.
 
-    Raises ``ValueError`` for a selector it cannot read; everything that goes wrong while
-    grading (no pytest, a crash, a hang) is reported in ``report.errors`` instead.
+    ``warm``: run pytest in this process's warm grader (POSIX only; a fresh process
+    otherwise). Raises ``ValueError`` for a selector it cannot read; everything that goes
+    wrong while grading (no pytest, a crash, a hang) is reported in ``report.errors``
+    instead.
     """
     impl = check_impl(impl or default_impl())
     root = (root or course_root()).resolve()
@@ -84,13 +90,38 @@ def grade(
     unknown = [f"no exercise tests match {s}" for s in selectors if marker_for(s) not in known]
     if unknown and not markers:
         return GradeReport(impl, selection, [], unknown)
-    report = _run(impl, root, tests, markers, selection, timeout_per_test, timeout, show_output)
+    report = _run(impl, root, tests, markers, selection, timeout_per_test, timeout, show_output,
+                  warm and os.name == "posix")
     report.errors.extend(unknown)
     return report
 
 
+_warm: WarmGrader | None = None  # this process's warm grader, started on first use
+
+
+def _pytest(args: list[str], root: Path, env: dict[str, str], timeout: float, warm: bool,
+            log: Path) -> int:
+    """Run ``pytest args`` (output into ``log``): in a fresh process, or in the warm grader
+    (restarted when it died or ``env`` changed). Its exit code; raises ``TimeoutExpired``."""
+    global _warm
+    if not warm:
+        with open(log, "w", encoding="utf-8") as out:
+            return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT, timeout=timeout).returncode
+    if _warm is not None and not _warm.usable(root, env):
+        _warm.stop()
+        _warm = None
+    if _warm is None:
+        _warm = WarmGrader(root, env)
+    try:
+        return _warm.run(args, log, timeout)
+    except GraderGone:  # it crashed between checks: once more in a fresh one
+        _warm = WarmGrader(root, env)
+        return _warm.run(args, log, timeout)
+
+
 def _run(impl: str, root: Path, tests: Path, markers: list[str], selection: list[str],
-         timeout_per_test: float, timeout: float, show_output: bool) -> GradeReport:
+         timeout_per_test: float, timeout: float, show_output: bool, warm: bool) -> GradeReport:
     """Run pytest on the selected markers in a subprocess and read its JSON report."""
     files = _test_files(tests, markers)
     if not files:
@@ -98,35 +129,37 @@ def _run(impl: str, root: Path, tests: Path, markers: list[str], selection: list
                            [f"no exercise tests match {' '.join(selection)}"])
     with tempfile.TemporaryDirectory(prefix="minidl-grade-") as tmp:
         out = Path(tmp) / "report.json"
-        cmd = [sys.executable, "-m", "pytest", *files,
-               "-p", "minidl.grading.pytest_plugin",
-               # nbval imports nbformat → jsonschema → a grammar compiled at import (~3 s)
-               "-p", "no:nbval",
-               "--impl", impl, "--grade-report", str(out), "--strict-markers",
-               "--exercise-timeout", str(timeout_per_test), "-p", "no:cacheprovider",
-               "-q", "--rootdir", str(root), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        args = [*files,
+                "-p", "minidl.grading.pytest_plugin",
+                # nbval imports nbformat → jsonschema → a grammar compiled at import (~3 s)
+                "-p", "no:nbval",
+                "--impl", impl, "--grade-report", str(out), "--strict-markers",
+                "--exercise-timeout", str(timeout_per_test), "-p", "no:cacheprovider",
+                "-q", "--rootdir", str(root), "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         if markers:
-            cmd += ["-m", " or ".join(markers)]
+            args += ["-m", " or ".join(markers)]
         env = {**os.environ, "MINIDL_COURSE_ROOT": str(root), "MINIDL_IMPL": impl,
                "PYTHONPATH": os.pathsep.join(
                    [str(Path(minidl.__file__).resolve().parents[1]),
                     *filter(None, [os.environ.get("PYTHONPATH")])])}
+        log = Path(tmp) / "pytest.log"
         try:
-            proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True,
-                                  timeout=timeout)
+            code = _pytest(args, root, env, timeout, warm, log)
         except subprocess.TimeoutExpired:
             return GradeReport(impl, selection, [], [f"the autograder ran over {timeout:g} s "
                                                      "and was stopped"])
-        output = proc.stdout + proc.stderr
+        except GraderGone as err:
+            return GradeReport(impl, selection, [], [f"the autograder could not run: {err}"])
+        output = log.read_text("utf-8", errors="replace")
         if show_output:
             print(output)
-        if proc.returncode == 5:  # pytest: no tests collected
+        if code == 5:  # pytest: no tests collected
             return GradeReport(impl, selection, [],
                                [f"no exercise tests match {' '.join(selection)}"])
         if not out.exists():
             tail = "\n".join(output.strip().splitlines()[-15:])
             return GradeReport(impl, selection, [],
-                               [f"the autograder could not run (exit {proc.returncode}):\n{tail}"])
+                               [f"the autograder could not run (exit {code}):\n{tail}"])
         report = GradeReport.from_dict(json.loads(out.read_text("utf-8")))
     report.selection = selection
     if not report.exercises and not report.errors:

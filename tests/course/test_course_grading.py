@@ -316,6 +316,55 @@ def test_a_time_out_stops_the_exercise_and_check_returns_in_time(tmp_path, monke
     assert seconds < 60, seconds  # the limit, plus starting pytest and Numba on a busy machine
 
 
+def test_warm_checks_grade_every_edit_in_one_grader(tmp_path, monkeypatch):
+    """check() keeps one pytest process per kernel, and still grades the file as it is now."""
+    from minidl.grading import runner
+
+    course = make_learner(tmp_path / "course", {"relu_forward": "return x"})
+    monkeypatch.setenv("MINIDL_COURSE_ROOT", str(course))
+    monkeypatch.delenv("MINIDL_IMPL", raising=False)
+    assert check("1.8")["1.8"].status == "wrong"
+    grader = runner._warm.process.pid
+    path = course / "exercises" / "ch01_perceptron.py"
+    wrong = path.read_text()
+    path.write_text(wrong.replace("return x\n", f"{solution('relu_forward')}\n", 1))
+    started = time.monotonic()
+    assert check("1.8")["1.8"].status == "passed"
+    warm_seconds = time.monotonic() - started
+    path.write_text(wrong)
+    assert check("1.8")["1.8"].status == "wrong"
+    assert runner._warm.process.pid == grader  # the same process graded all three
+    assert warm_seconds < 20, warm_seconds  # no interpreter or pytest start-up in it
+
+
+def group_ends(group: int, within: float) -> bool:
+    """Whether process group ``group`` is empty (SIGKILLed processes take a moment to go)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_late_warm_grader_is_stopped_with_its_learner_processes(tmp_path, monkeypatch):
+    from minidl.grading import runner
+
+    course = make_learner(tmp_path / "course", {"tanh_forward": "return x + _spin(len(x))"},
+                          header=HANG_IN_NUMBA)
+    monkeypatch.setenv("MINIDL_COURSE_ROOT", str(course))
+    monkeypatch.delenv("MINIDL_IMPL", raising=False)
+    assert check("1.8")["1.8"].status == "not started"  # starts the grader
+    grader = runner._warm.process.pid
+    report = check("1.6", time_limit=60, timeout=3)
+    assert report.errors == ["the autograder ran over 3 s and was stopped"], repr(report)
+    assert group_ends(grader, within=10)  # the grader, its fork server and learner processes
+    assert check("1.8")["1.8"].status == "not started"  # a fresh grader takes over
+    assert runner._warm.process.pid != grader
+
+
 def test_sys_exit_at_import_is_named_for_that_chapter_only(tmp_path):
     course = make_learner(tmp_path / "course", {}, header="import sys\nsys.exit('bye')\n")
     result = grade_cli(course, "1.1", "2.1", "--json", str(tmp_path / "r.json"))
