@@ -11,6 +11,15 @@ LeNet-sized inputs the serial compilation of the im2col kernels was 1.5–2× fa
 (e.g. 0.15 vs 0.29 ms), and only from ~3 M elements did 2 threads win (32→64
 channels: 3.0 vs 5.7 ms). :func:`serial_twin` gives a kernel that second compilation;
 each kernel module picks one of the two per call, from a work size it measured.
+
+Why a second core helps the copies around a GEMM so little: after each multithreaded GEMM,
+OpenBLAS's idle worker keeps spinning (``sched_yield``) for about 0.1–0.2 s, so for that
+long any other thread shares the second core with it. Measured: a job split over 2
+threads took 5.6 ms alone and 10 ms right after a 2-thread GEMM. Running each half of a
+layer's batch on its own core with single-threaded BLAS (tried on DCGAN's ConvTranspose2d
+64 → 32) took its forward + backward from 7.2 to 4.7 ms when nothing else ran, but made
+the whole DCGAN step slower (41 → 45 ms), because its other layers' GEMMs keep the worker
+spinning; so the copies stay on one core.
 """
 
 from __future__ import annotations
