@@ -522,7 +522,7 @@ def topk(a: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = Tru
     if not 0 <= k <= size:
         raise ShapeError(f"topk: k={k} is out of range for dim {d} of size {size}")
     _, idx = sort(a, d, descending=largest)
-    idx = np.take(as_array(idx), np.arange(k), axis=d)
+    idx = as_array(idx)[(slice(None),) * d + (slice(0, k),)]  # the first k along dim d
     return ValuesIndices(gather(a, d, idx), _indices_tensor(idx, a))
 
 

@@ -121,6 +121,20 @@ def test_functions() -> None:
     same(y, A[0] + 1)
 
 
+def test_argsort_is_stable_with_nan_last_on_any_axis() -> None:
+    ties = np.array([[3.0, 1.0, np.nan, 1.0, -2.0, np.nan, 3.0],
+                     [0.0, 0.0, 0.0, -1.0, 5.0, 5.0, 0.0]], np.float32)
+    want = np.argsort(ties, axis=1, kind="stable")
+    same(np.argsort(up(ties)), want)
+    assert want[0].tolist() == [4, 1, 3, 0, 6, 2, 5]  # ties by position, NaN last
+    same(np.argsort(up(A), axis=0), np.argsort(A, axis=0, kind="stable"))
+    same(np.argsort(up(A).transpose(2, 0, 1), axis=1),
+         np.argsort(A.transpose(2, 0, 1), axis=1, kind="stable"))
+    same(np.argsort(up(A), axis=None), np.argsort(A, axis=None, kind="stable"))
+    ints = RNG.integers(0, 4, (3, 9))
+    same(np.argsort(up(ints), axis=-1), np.argsort(ints, axis=-1, kind="stable"))
+
+
 def test_matmul_with_transposed_views_and_batches() -> None:
     a = RNG.standard_normal((3, 5)).astype(np.float32)
     b = RNG.standard_normal((4, 5)).astype(np.float32)

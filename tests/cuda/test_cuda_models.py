@@ -101,6 +101,29 @@ def test_tiny_gpt_trains_on_cuda_like_on_cpu() -> None:
                        lambda p: minidl.optim.AdamW(p, lr=0.01))
 
 
+def test_tiny_gpt_samples_with_top_k_on_cuda_like_on_cpu() -> None:
+    """generate() with top-k sampling (sort on the device, draws on the host from the seeded
+    generator) picks the same tokens on both devices."""
+    from minidl.zoo.gpt import GPT, GPTConfig
+
+    config = GPTConfig(block_size=4, vocab_size=11, n_layer=1, n_head=2, n_embd=8)
+    minidl.manual_seed(0)
+    cpu_model = GPT(config).eval()
+    gpu_model = GPT(config)
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.to("cuda").eval()
+    start = np.array([[1, 2], [3, 4]])
+    tokens = {}
+    for dev, model in (("cpu", cpu_model), ("cuda", gpu_model)):
+        minidl.manual_seed(5)
+        out = model.generate(minidl.tensor(start, device=dev), 6, top_k=3)
+        assert out.device.type == dev
+        tokens[dev] = out.cpu().numpy()
+    np.testing.assert_array_equal(tokens["cuda"], tokens["cpu"])
+    values, indices = minidl.tensor([[0.5, 2.0, -1.0, 2.0]], device="cuda").topk(2)
+    assert values.is_cuda and indices.tolist() == [[1, 3]] and values.tolist() == [[2.0, 2.0]]
+
+
 def test_tiny_dcgan_step_on_cuda_like_on_cpu() -> None:
     """Chapter 5's DCGAN (transposed convolutions, batch norm) at width 2: one
     discriminator step and one generator step on each device, from the same weights."""

@@ -140,7 +140,7 @@ def setitem(a: CudaArray, index: Any, value: Any, accumulate: bool = False) -> N
 
         if np.ndim(value):
             raise TypeError("cannot assign a host NumPy array into a cuda array; upload it first")
-        value = scalar(value, a.dtype)
+        value = scalar(np.asarray(value).item(), a.dtype)  # a number or a 0-d array
     elif value.dtype != a.dtype:
         value = value.astype(a.dtype)
     kernel = _strided.SCATTER_ADD if accumulate else _strided.SCATTER

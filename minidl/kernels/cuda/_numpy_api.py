@@ -184,6 +184,26 @@ def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Cud
     return _moveaxis(result, -1, axis)
 
 
+@implements(np.argsort)
+def _argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
+             stable: Any = None) -> CudaArray:
+    """Indices that sort ``a`` along ``axis``, always stable (a valid answer for every
+    ``kind``), NaN last, as NumPy."""
+    a = _as_cuda(a)
+    if order is not None:
+        raise TypeError("np.argsort: order= (structured arrays) is not supported on cuda arrays")
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    axis = _axes(axis, a.ndim)[0]
+    moved = _moveaxis(a, axis, -1)  # the sorted axis last: rows of the output are contiguous
+    _, kept, _, n_out, n, _ = _reduce_plan(moved, moved.ndim - 1)
+    result = CudaArray.empty(moved.shape, np.int64)
+    if result.size:
+        _strided.argsort(result.buf, n_out, kept, (moved.buf, moved.offset), n,
+                         moved.strides_[-1])
+    return _moveaxis(result, -1, axis)
+
+
 @implements(np.tile)
 def _tile(a: Any, reps: Any) -> CudaArray:
     a = _as_cuda(a)

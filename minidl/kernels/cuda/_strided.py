@@ -210,6 +210,38 @@ def arg_reduce(out, n_out, kept, a, n_red, red, sign: int) -> None:  # noqa: ANN
             sign)
 
 
+@cuda.jit(device=True)
+def _sorts_before(x, j, y, i):  # noqa: ANN001, ANN202
+    """Whether element j (value x) comes before element i (value y) in a stable ascending
+    sort: by value, NaN after every number (NumPy's order), ties by position."""
+    x_nan, y_nan = x != x, y != y
+    if x_nan or y_nan:
+        return not x_nan or (y_nan and j < i)
+    return x < y or (x == y and j < i)
+
+
+@cuda.jit
+def _rank_kernel(out, n_out, kshape, kstrides, a, ao, n, step):  # noqa: ANN001
+    """Stable argsort of each row of n elements ``step`` apart (row i in C order of the kept
+    axes), one thread per element: its rank is the number of elements that sort before it,
+    and the row's output at that rank is its index. O(n) work per element, so meant for the
+    rows minidl sorts on the device (a vocabulary's logits for top-k sampling)."""
+    for t in range(cuda.grid(1), n_out * n, cuda.gridsize(1)):
+        i, e = t // n, t % n
+        base = ao + _offset(i, kshape, kstrides)
+        value = a[base + e * step]
+        rank = 0
+        for j in range(n):
+            if _sorts_before(a[base + j * step], j, value, e):
+                rank += 1
+        out[i * n + rank] = e
+
+
+def argsort(out, n_out, kept, a, n: int, step: int) -> None:  # noqa: ANN001
+    """Stable argsort of rows (see :func:`_rank_kernel`); ``out`` is the flat int64 output."""
+    _launch(_rank_kernel, n_out * n, out, n_out, kept[0], kept[1], a[0], a[1], n, step)
+
+
 def _index_kernel(body: Callable) -> Callable:
     """Element i of ``shape`` pairs a[ao + Σ k_d·astrides_d + idx[io + Σ k_d·istrides_d]] with
     v[vo + Σ k_d·vstrides_d] and runs ``body(a, off, v, voff)`` on them."""
