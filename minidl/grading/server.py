@@ -14,7 +14,7 @@ The protocol is one JSON line each way: ``{"args", "cwd", "log"}`` in (pytest's 
 goes to the file ``log``), then ``{"exit": code}`` out. The server ends when its stdin
 closes (the kernel is gone); the client stops it, with its fork server and learner
 processes (one process group), when a run is late or interrupted, or when the environment
-it was started with changed.
+it was started with or the test code it imported changed.
 """
 
 from __future__ import annotations
@@ -35,19 +35,29 @@ class GraderGone(Exception):
     """The warm grader ended without answering (it crashed or was killed)."""
 
 
+def code_stamp(root: Path) -> tuple:
+    """(path, mtime, size) of the code a warm grader holds imported: the exercise tests, their
+    conftest and the grading package. A change (a ``git pull``) means a fresh grader."""
+    files = [*sorted((root / "tests" / "exercises").glob("*.py")), root / "tests" / "conftest.py",
+             *sorted(Path(__file__).parent.glob("*.py"))]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
 class WarmGrader:
     """One long-lived pytest process, started with ``env`` in ``root``."""
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
-        self.root, self.env = root, env
+        self.root, self.env, self.stamp = root, env, code_stamp(root)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "minidl.grading.server"], cwd=root, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, start_new_session=True)  # its own process group: stopped as one
 
     def usable(self, root: Path, env: dict[str, str]) -> bool:
-        """Whether this grader is alive and was started for ``root`` with ``env``."""
-        return self.process.poll() is None and (self.root, self.env) == (root, env)
+        """Whether this grader is alive, was started for ``root`` with ``env``, and the code
+        it imported has not changed since."""
+        return (self.process.poll() is None and (self.root, self.env) == (root, env)
+                and self.stamp == code_stamp(root))
 
     def run(self, args: list[str], log: Path, timeout: float) -> int:
         """Run ``pytest args`` in the grader; its exit code. Raises ``TimeoutExpired`` (the

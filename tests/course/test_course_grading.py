@@ -335,6 +335,10 @@ def test_warm_checks_grade_every_edit_in_one_grader(tmp_path, monkeypatch):
     assert check("1.8")["1.8"].status == "wrong"
     assert runner._warm.process.pid == grader  # the same process graded all three
     assert warm_seconds < 20, warm_seconds  # no interpreter or pytest start-up in it
+    tests = course / "tests" / "exercises" / "test_ch01_perceptron.py"
+    tests.write_text(tests.read_text() + "\n")  # new tests (a git pull): a fresh grader
+    assert check("1.8")["1.8"].status == "wrong"
+    assert runner._warm.process.pid != grader
 
 
 def group_ends(group: int, within: float) -> bool:
