@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import minidl
@@ -97,6 +98,7 @@ def grade(
 
 
 _warm: WarmGrader | None = None  # this process's warm grader, started on first use
+_warm_lock = threading.Lock()  # one request at a time (e.g. check() from two threads)
 
 
 def _pytest(args: list[str], root: Path, env: dict[str, str], timeout: float, warm: bool,
@@ -108,16 +110,17 @@ def _pytest(args: list[str], root: Path, env: dict[str, str], timeout: float, wa
         with open(log, "w", encoding="utf-8") as out:
             return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=root, env=env,
                                   stdout=out, stderr=subprocess.STDOUT, timeout=timeout).returncode
-    if _warm is not None and not _warm.usable(root, env):
-        _warm.stop()
-        _warm = None
-    if _warm is None:
-        _warm = WarmGrader(root, env)
-    try:
-        return _warm.run(args, log, timeout)
-    except GraderGone:  # it crashed between checks: once more in a fresh one
-        _warm = WarmGrader(root, env)
-        return _warm.run(args, log, timeout)
+    with _warm_lock:
+        if _warm is not None and not _warm.usable(root, env):
+            _warm.stop()
+            _warm = None
+        if _warm is None:
+            _warm = WarmGrader(root, env)
+        try:
+            return _warm.run(args, log, timeout)
+        except GraderGone:  # it crashed between checks: once more in a fresh one
+            _warm = WarmGrader(root, env)
+            return _warm.run(args, log, timeout)
 
 
 def _run(impl: str, root: Path, tests: Path, markers: list[str], selection: list[str],
