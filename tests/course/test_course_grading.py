@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -367,6 +368,8 @@ def test_a_late_warm_grader_is_stopped_with_its_learner_processes(tmp_path, monk
     assert group_ends(grader, within=10)  # the grader, its fork server and learner processes
     assert check("1.8")["1.8"].status == "not started"  # a fresh grader takes over
     assert runner._warm.process.pid != grader
+    os.killpg(runner._warm.process.pid, signal.SIGKILL)  # it dies between two checks
+    assert check("1.8")["1.8"].status == "not started"
 
 
 def test_sys_exit_at_import_is_named_for_that_chapter_only(tmp_path):
