@@ -7,8 +7,8 @@ checks 6–13 times. :class:`WarmGrader` keeps one such process (``python -m
 minidl.grading.server``) for the kernel and sends it one pytest command line per check;
 the tests themselves still run as before, and the learner's code still runs in a fresh
 process per test module (``isolation.LearnerProcess``), which imports the learner's file
-anew, so every edit is graded. Measured on one exercise of chapter 1: 4.6 s → 1.5 s per
-check after the first.
+anew, so every edit is graded. Measured: one exercise of chapter 1 took 3.6–4.6 s per
+check before, and now 0.3–0.4 s after the first check (all nine of chapter 1: 0.75 s).
 
 The protocol is one JSON line each way: ``{"args", "cwd", "log"}`` in (pytest's output
 goes to the file ``log``), then ``{"exit": code}`` out. The server ends when its stdin
