@@ -92,13 +92,17 @@ def _is_flat(obj: Mapping[Any, Any]) -> bool:
 def _flatten(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     """The JSON structure of ``value``; its arrays go into ``arrays`` under their paths."""
     if isinstance(value, (Tensor, np.ndarray)):
+        if where in arrays:
+            raise ValueError(f"save: two entries share the path {where!r} (a key holding '/', "
+                             "or an int key beside the same number as a string); rename one")
         arrays[where] = _host_array(where, value)
         return {"tensor" if isinstance(value, Tensor) else "ndarray": where}
     if isinstance(value, Mapping):
         items = []
         for key, item in value.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"save: keys must be strings or ints, got {key!r} in {where!r}")
+                raise TypeError(f"save: keys must be strings or ints, got {key!r} "
+                                + (f"in {where!r}" if where else "at the top level"))
             items.append([key, _flatten(item, f"{where}/{key}" if where else str(key), arrays)])
         return {"dict": items}
     if isinstance(value, (list, tuple)):
@@ -115,12 +119,12 @@ def _flatten(value: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
 def _arrays(obj: Any) -> dict[str, np.ndarray]:
     """The archive's members: a flat state dict as it is, a nested checkpoint flattened."""
     _check_is_mapping(obj)
+    if TREE in obj:
+        raise ValueError(f"save: the key {TREE!r} is reserved for a checkpoint's structure")
     if _is_flat(obj):
         return {key: _host_array(key, value) for key, value in obj.items()}
     arrays: dict[str, np.ndarray] = {}
     tree = json.dumps(_flatten(obj, "", arrays))
-    if TREE in arrays:
-        raise ValueError(f"save: {TREE!r} is reserved for a checkpoint's structure")
     arrays[TREE] = np.frombuffer(tree.encode("utf-8"), dtype=np.uint8)
     return arrays
 

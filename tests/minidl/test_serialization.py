@@ -63,6 +63,12 @@ def test_save_errors(tmp_path):
         minidl.save({"o": np.array([None])}, path)
     with pytest.raises(ValueError, match="'__tree__' is reserved"):
         minidl.save({"__tree__": minidl.ones(1), "epoch": 1}, path)
+    with pytest.raises(ValueError, match="'__tree__' is reserved"):  # a flat state dict too
+        minidl.save({"__tree__": minidl.ones(1)}, path)
+    with pytest.raises(ValueError, match="two entries share the path 'a/b'"):
+        minidl.save({"a/b": np.zeros(2), "a": {"b": np.ones(2)}}, path)
+    with pytest.raises(ValueError, match="two entries share the path '4'"):
+        minidl.save({4: np.zeros(2), "4": np.ones(2), "epoch": 1}, path)
     assert not path.exists()
 
 
