@@ -118,7 +118,7 @@ def _pytest(args: list[str], root: Path, env: dict[str, str], timeout: float, wa
             _warm = WarmGrader(root, env)
         try:
             return _warm.run(args, log, timeout)
-        except GraderGone:  # it crashed between checks: once more in a fresh one
+        except GraderGone:  # it died (between checks, or during this one): once more afresh
             _warm = WarmGrader(root, env)
             return _warm.run(args, log, timeout)
 

@@ -14,7 +14,7 @@ The protocol is one JSON line each way: ``{"args", "cwd", "log"}`` in (pytest's 
 goes to the file ``log``), then ``{"exit": code}`` out. The server ends when its stdin
 closes (the kernel is gone); the client stops it, with its fork server and learner
 processes (one process group), when a run is late or interrupted, or when the environment
-it was started with or the test code it imported changed.
+it was started with or the code it imported (tests, minidl) changed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import IO
@@ -37,9 +38,12 @@ class GraderGone(Exception):
 
 def code_stamp(root: Path) -> tuple:
     """(path, mtime, size) of the code a warm grader holds imported: the exercise tests, their
-    conftest and the grading package. A change (a ``git pull``) means a fresh grader."""
+    conftest and all of minidl (the reference kernels the tests compare with, the grading
+    package, and what its fork server preloads). A change (a ``git pull``) means a fresh
+    grader. About 150 ``stat`` calls: well under a millisecond."""
+    package = Path(__file__).resolve().parents[1]
     files = [*sorted((root / "tests" / "exercises").glob("*.py")), root / "tests" / "conftest.py",
-             *sorted(Path(__file__).parent.glob("*.py"))]
+             *sorted(package.rglob("*.py"))]
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
 
 
@@ -48,9 +52,12 @@ class WarmGrader:
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root, self.env, self.stamp = root, env, code_stamp(root)
+        self.stopped = False
+        # what the server prints before its first request (an import that failed)
+        self.errors = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "minidl.grading.server"], cwd=root, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
             text=True, start_new_session=True)  # its own process group: stopped as one
 
     def usable(self, root: Path, env: dict[str, str]) -> bool:
@@ -70,20 +77,30 @@ class WarmGrader:
             if not ready:
                 raise subprocess.TimeoutExpired(args, timeout)
             line = self.process.stdout.readline()  # type: ignore[union-attr]
-        except BaseException:  # late, interrupted (KeyboardInterrupt) or a broken pipe
+        except BrokenPipeError:  # it had ended before the request went out
+            line = ""
+        except BaseException:  # late, or interrupted (KeyboardInterrupt)
             self.stop()
             raise
         if not line:
+            self.process.wait()
+            self.errors.seek(0)
+            tail = "\n".join(self.errors.read().strip().splitlines()[-15:])
             self.stop()
-            raise GraderGone(f"the warm grader ended (exit {self.process.returncode})")
+            raise GraderGone(f"the grading process ended (exit {self.process.returncode})"
+                             + (f":\n{tail}" if tail else ""))
         return int(json.loads(line)["exit"])
 
     def stop(self) -> None:
-        """Stop the grader and every process it started."""
+        """Stop the grader and every process it started (once: its process group id may
+        belong to someone else afterwards)."""
+        if self.stopped:
+            return
+        self.stopped = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.process.stdin, self.process.stdout, self.errors):
             with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]
 

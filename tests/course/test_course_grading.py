@@ -342,6 +342,17 @@ def test_warm_checks_grade_every_edit_in_one_grader(tmp_path, monkeypatch):
     assert runner._warm.process.pid != grader
 
 
+def test_a_warm_grader_that_cannot_start_says_why(tmp_path):
+    from minidl.grading.server import GraderGone, WarmGrader
+
+    (tmp_path / "pytest.py").write_text("raise ImportError('no pytest in this environment')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    grader = WarmGrader(ROOT, env)
+    with pytest.raises(GraderGone, match=r"(?s)ended \(exit 1\).*no pytest in this environment"):
+        grader.run(["-q"], tmp_path / "pytest.log", timeout=60)
+    grader.stop()  # a second stop does nothing
+
+
 def group_ends(group: int, within: float) -> bool:
     """Whether process group ``group`` is empty (SIGKILLed processes take a moment to go)."""
     deadline = time.monotonic() + within
