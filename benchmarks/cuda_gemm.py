@@ -5,36 +5,29 @@
 Times :func:`minidl.kernels.cuda.gemm.gemm` on float32 n × n device matrices, and the
 vendor SGEMM (cuBLAS, through PyTorch's CUDA build or CuPy, whichever is installed) on
 the same sizes, and prints GFLOP/s (2n³ flop per product) and their ratio. Each time is the
-median of ``repeats`` products, each followed by a device synchronisation, after one
-warm-up product (which also compiles the kernel). The first size is checked against NumPy
-first. Needs a GPU (``numba.cuda.is_available()``); under the simulator it runs, slowly,
-for tiny sizes only (``--sizes 16 --repeats 1``).
+fastest of 3 block medians of ``repeats`` products, each followed by a device
+synchronisation, every block after one warm-up product (the first also compiles the
+kernel). The first size is checked against NumPy first. Needs a GPU
+(``numba.cuda.is_available()``); under the simulator it runs, slowly, for tiny sizes only
+(``--sizes 16 --repeats 1``).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
 from numba import cuda
 
+from benchmarks.timing import median_time
 from minidl.kernels.cuda.gemm import gemm
 
 
 def seconds(fn: Callable[[], object], sync: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn(); sync()`` over ``repeats`` calls, after one warm-up."""
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """Seconds per ``fn(); sync()``: :func:`benchmarks.timing.median_time` (the fastest of
+    3 block medians, each after one warm-up call)."""
+    return median_time(lambda: (fn(), sync()), repeats)
 
 
 def vendor(n: int) -> tuple[str, Callable[[], object], Callable[[], object]] | None:

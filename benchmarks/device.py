@@ -228,10 +228,11 @@ def main(argv: list[str] | None = None) -> str:
         sys.exit("The CUDA simulator runs every GPU thread as a Python thread: its times say "
                  "nothing about a GPU. Use --tiny to check that the code runs.")
     sizes = TINY if args.tiny else NOTEBOOK
+    load_before = os.getloadavg()[0]
     columns, rows = measure(args.models, args.device, sizes, args.repeats)
     text = table(columns, rows, args.device, minidl.cuda.get_device_name())
     text += f"\n\nCommand: python -m benchmarks.device {' '.join(argv or sys.argv[1:])}; " \
-            f"load before: {os.getloadavg()[0]:.1f}"
+            f"load before: {load_before:.1f}"
     print(text)
     if args.write and not simulated:
         from benchmarks.run import write_results

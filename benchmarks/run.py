@@ -185,7 +185,6 @@ def lenet_epoch_row(torch, repeats: int) -> Row:
 
 COLD_SCRIPT = """
 import time
-import types
 t0 = time.perf_counter()
 import minidl
 from minidl import functional, optim

@@ -24,11 +24,13 @@ def test_clip_grad_norm_and_value(max_norm, norm_type, dtype):
     compare(gpu_clip.clip_grad_value, cpu_clip.clip_grad_value, grads, 0.3)
 
 
-@pytest.mark.parametrize("a, k, b", [(2, 5, 3), (1, 70, 2), (3, 41, 1)])  # threads, blocks
+@pytest.mark.parametrize("a, k, b", [(2, 5, 3), (1, 70, 2), (3, 41, 1), (3, 60, 1)])
 def test_sum_middle_per_thread_and_per_block(a, k, b):
-    x = RNG.standard_normal((a, k, b)).astype(np.float32)
+    """Short rows one per thread, long ones one per block (several per block at (3, 60, 1));
+    sum_middle accumulates in float64, so it is compared with a float64 sum."""
+    x = np.random.default_rng(k).standard_normal((a, k, b)).astype(np.float32)
     np.testing.assert_allclose(to_host(gpu_reduce.sum_middle(to_device(x), a, k, b)),
-                               x.sum(axis=1), rtol=1e-5)
+                               x.astype(np.float64).sum(axis=1), rtol=1e-6, atol=1e-6)
 
 
 def test_reduce_all_covers_chunks_and_tail():

@@ -174,8 +174,9 @@ def _scan_kernel(out, n_out, kshape, kstrides, a, ao, n, step):  # noqa: ANN001
     are ``step`` apart, into the contiguous out (rows of length n)."""
     for i in range(cuda.grid(1), n_out, cuda.gridsize(1)):
         base = ao + _offset(i, kshape, kstrides)
-        acc = a[base] * 0
-        for j in range(n):
+        acc = a[base]  # not a[base] * 0: the literal 0 would make float32 sums float64
+        out[i * n] = acc
+        for j in range(1, n):
             acc += a[base + j * step]
             out[i * n + j] = acc
 
