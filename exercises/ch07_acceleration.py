@@ -128,7 +128,9 @@ def bias_relu_kernel(x, bias, y):
 
     Hint: give each thread a first flat element index from its block and thread numbers,
     and a step so that the threads of the whole grid together visit every flat index; then
-    recover (n, c, p) from a flat index of a C-contiguous (N, C, L) array.
+    recover (n, c, p) from a flat index of a C-contiguous (N, C, L) array. Write the ReLU
+    as a comparison: Python's builtin ``max`` runs on the simulator but does not compile for
+    a real GPU.
     """
     raise NotImplementedError(
         "Exercise 7.4 (bias_relu_kernel): see "

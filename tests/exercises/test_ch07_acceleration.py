@@ -25,7 +25,8 @@ HINTS = {
            "size); inside, the i-k-j loops of 7.1 over whole rows; the row blocks are the prange",
     "7.3": "one loop nest that reads each x element once and writes each y element once",
     "7.4": "a grid-stride loop: start at cuda.grid(1), step by cuda.gridsize(1), up to x.size; "
-           "a C-contiguous flat index f of (N, C, L) has c = (f // L) % C",
+           "for the channel of flat index f, count how many elements one channel (L) and one "
+           "sample (C·L) hold in C order",
     "7.5": "every thread loads one element of each tile (0 past the edge), then syncthreads, "
            "multiply-add along the tile, syncthreads; only in-range threads write C",
     "7.6": "each thread sums its grid-stride elements, stores the sum in shared memory, then "
@@ -54,6 +55,20 @@ def check_numba_parallel(impl, ex: str, name: str) -> None:
                 case=f"the loops of {name}",
                 problem="no loop runs over numba.prange, so nothing runs in parallel",
                 hint=HINTS[ex])
+
+
+def check_shared_memory(impl, ex: str, name: str) -> None:
+    """The kernel stages its data in shared memory and waits at barriers: the idea the
+    exercise teaches (a plain one-thread-per-output product also gives the right numbers)."""
+    names = impl.describe(name)["co_names"]
+    assert_true("shared" in names, exercise=ex, case=f"the code of {name}",
+                problem="it never allocates cuda.shared.array, so every thread reads global "
+                        "memory itself: right numbers, but not the technique of this section",
+                hint=HINTS[ex])
+    assert_true("syncthreads" in names, exercise=ex, case=f"the code of {name}",
+                problem="it never calls cuda.syncthreads(), so a thread may read shared memory "
+                        "before the others have written it (the simulator can hide this race; "
+                        "a GPU does not)", hint=HINTS[ex])
 
 
 def matmul_cases(dtype, layout: str, seed: int = 0):
@@ -187,12 +202,13 @@ def test_bias_relu_kernel_any_grid(impl, blocks, threads):
 
 @pytest.mark.exercise("7.5")
 @pytest.mark.timeout(120)
-def test_matmul_tiled_kernel_hand_computed(impl):
+def test_matmul_tiled_kernel_hand_computed_with_shared_tiles(impl):
     a = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
     b = np.arange(1.0, 7.0, dtype=np.float32).reshape(3, 2)
     assert_close(impl.matmul_gpu(a, b), np.array([[22.0, 28.0], [49.0, 64.0]], np.float32),
                  exercise="7.5", case="[[1, 2, 3], [4, 5, 6]] @ [[1, 2], [3, 4], [5, 6]]",
                  hint=HINTS["7.5"])
+    check_shared_memory(impl, "7.5", "matmul_tiled_kernel")
 
 
 @pytest.mark.exercise("7.5")
@@ -220,10 +236,11 @@ def blockwise_sums(x: np.ndarray, blocks: int, block: int) -> np.ndarray:
 
 @pytest.mark.exercise("7.6")
 @pytest.mark.timeout(120)
-def test_block_sum_kernel_hand_computed(impl):
+def test_block_sum_kernel_hand_computed_in_shared_memory(impl):
     x = np.arange(1.0, 11.0)   # 1 + 2 + … + 10
     assert_close(impl.block_sums_gpu(x, 1), np.array([55.0]), exercise="7.6",
                  case="x = [1, 2, …, 10], 1 block", hint=HINTS["7.6"])
+    check_shared_memory(impl, "7.6", "block_sum_kernel")
 
 
 @pytest.mark.exercise("7.6")
