@@ -41,7 +41,7 @@ from minidl.kernels.cpu.im2col import (
 )
 from minidl.kernels.slots import slot
 
-_CHUNK_BYTES = 8 * 2**20  # column-matrix size per chunk of images (measured: benchmarks/)
+_CHUNK_BYTES = 8 * 2**20  # column bytes per chunk for 1×1 kernels and conv_transpose.py
 # conv2d's chunks stay in the L2 cache (1 MiB per core here): its columns are written by
 # im2col and read at once by the GEMM, and unfolding a cache-resident chunk again in the
 # backward pass beat keeping the whole batch's columns from the forward pass (measured, one

@@ -7,7 +7,7 @@ input-gradient maps a (N, O, H, W) array back to (N, C, H', W'): that map is the
 layout: the same array a ``Conv2d(out → in)`` would hold) is computed exactly like
 :func:`~minidl.kernels.cpu.conv.conv2d_backward` computes dL/dx::
 
-    cols = W2ᵀ @ X          W2 = W.reshape(in, out·kh·kw), X = x as (in, N·H·W)
+    cols = W2ᵀ @ X          W2 = W.reshape(in, out·kh·kw), X = x as (in, H·W·N)
     y    = col2im(cols)     (N, out, OH, OW), + b[o] on every output pixel
 
     OH = (H − 1)·sh − 2·ph + dh·(kh − 1) + output_padding_h + 1        (same for OW)
@@ -55,8 +55,9 @@ def conv_transpose2d_forward(
     Returns y: (N, out, OH, OW), OH = (H − 1)·sh − 2·ph + dh·(kh − 1) + oph + 1.
 
     This is conv2d_backward's dL/dx path (a GEMM with W2ᵀ, then col2im), processed in
-    chunks of images so the column matrix stays near the convolution's chunk size, in the
-    batch-last column layout (``im2col.fold_batch_last``: the image index innermost).
+    chunks of images whose column matrix fits ``conv._CHUNK_BYTES`` (8 MiB: DCGAN's layers
+    are one chunk, whose single large GEMM splits best over 2 threads), in the batch-last
+    column layout (``im2col.fold_batch_last``: the image index innermost).
     """
     n, c_in, h, w = x.shape
     _, c_out, kh, kw = weight.shape
@@ -70,14 +71,22 @@ def conv_transpose2d_forward(
     x_buf, buf = np.empty(c_in * pixels * step, dtype), np.empty(k * pixels * step, dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        xm = x_buf[:c_in * pixels * m].reshape(c_in, pixels, m)  # x as (in, H·W·m)
-        xm[...] = x[start:start + m].reshape(m, c_in, pixels).transpose(1, 2, 0)
+        xm = _batch_last(x[start:start + m], x_buf)
         cols = buf[:k * pixels * m].reshape(k, pixels, m)
-        np.matmul(w2t, xm.reshape(c_in, -1), out=cols.reshape(k, -1))
+        np.matmul(w2t, xm, out=cols.reshape(k, -1))
         fold_batch_last(cols, out[start:start + m], (kh, kw), stride, padding, dilation, (h, w))
     if bias is not None:
         out += bias.astype(dtype, copy=False)[:, None, None]
     return out
+
+
+def _batch_last(x: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """x (m, C, H, W) copied into ``buf`` as the (C, H·W·m) matrix of the batch-last layout
+    (image index innermost)."""
+    m, c, h, w = x.shape
+    xm = buf[:c * h * w * m].reshape(c, h * w, m)
+    xm[...] = x.reshape(m, c, h * w).transpose(1, 2, 0)
+    return xm.reshape(c, -1)
 
 
 @slot(hints=("needs_input_grad",))
@@ -119,9 +128,7 @@ def conv_transpose2d_backward(
         m = min(step, n - start)
         cols = unfold_batch_last(grad[start:start + m], buf[:k * pixels * m].reshape(k, pixels, m),
                                  (kh, kw), stride, padding, dilation, (h, w)).reshape(k, -1)
-        xm = x_buf[:c_in * pixels * m].reshape(c_in, pixels, m)
-        xm[...] = x[start:start + m].reshape(m, c_in, pixels).transpose(1, 2, 0)
-        grad_w2t += cols @ xm.reshape(c_in, -1).T
+        grad_w2t += cols @ _batch_last(x[start:start + m], x_buf).T
         if grad_x is not None:
             gx = (w2 @ cols).reshape(c_in, pixels, m)
             grad_x[start:start + m] = gx.transpose(2, 0, 1).reshape(m, c_in, h, w)
