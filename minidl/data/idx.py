@@ -68,8 +68,13 @@ def read_idx_gz(path: str | Path, magic: int | None = None) -> np.ndarray:
         raise IDXError(
             f"{path.name}: corrupt gzip file ({e}); delete it to download it again"
         ) from None
+    return parse_idx_magic(raw, path.name, magic)
+
+
+def parse_idx_magic(raw: bytes, name: str, magic: int | None) -> np.ndarray:
+    """:func:`parse_idx`, first insisting on the magic number ``magic`` (when given)."""
     if magic is not None and raw[:4] != magic.to_bytes(4, "big"):
         raise IDXError(
-            f"{path.name}: expected magic number {magic} (0x{magic:08x}), got 0x{raw[:4].hex()}"
+            f"{name}: expected magic number {magic} (0x{magic:08x}), got 0x{raw[:4].hex()}"
         )
-    return parse_idx(raw, path.name)
+    return parse_idx(raw, name)

@@ -30,7 +30,7 @@ import numpy as np
 from minidl.data import download as _download
 from minidl.data.dataloader import default_collate
 from minidl.data.dataset import Dataset
-from minidl.data.idx import IDXError, parse_idx, read_idx_gz
+from minidl.data.idx import IDXError, parse_idx_magic, read_idx_gz
 from minidl.data.transforms import Compose, Normalize, ToTensor
 from minidl.tensor import from_numpy
 
@@ -210,7 +210,8 @@ def _torchvision_full(
 
     torchvision keeps the published .gz files beside their extracted copies: .gz files are
     used when their SHA-256s are the published ones; otherwise the extracted files are used
-    when their IDX headers, shapes and labels are those of MNIST. Nothing there is changed
+    when they are IDX files of (N, 28, 28) images with N labels 0–9 (any N: a subset made
+    in torchvision's layout is read as it is). Nothing there is changed
     or removed (they are torchvision's files); ``say`` says why files there were not used.
     """
     raw = root / "MNIST" / "raw"
@@ -223,12 +224,8 @@ def _torchvision_full(
     if not all(path.is_file() for path in plain):
         return None
     try:
-        arrays = []
-        for path, magic in zip(plain, (_IMAGES_MAGIC, _LABELS_MAGIC), strict=True):
-            data = path.read_bytes()
-            if data[:4] != magic.to_bytes(4, "big"):
-                raise IDXError(f"{path.name}: expected magic number {magic}")
-            arrays.append(parse_idx(data, path.name))
+        arrays = [parse_idx_magic(path.read_bytes(), path.name, magic)
+                  for path, magic in zip(plain, (_IMAGES_MAGIC, _LABELS_MAGIC), strict=True)]
         _check_digits(arrays[0], arrays[1], f"torchvision's MNIST {split}")
     except IDXError as e:
         say(f"MNIST: torchvision's files in {raw} do not decode ({e}); not used")
