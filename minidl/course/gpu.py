@@ -28,8 +28,10 @@ _IMPORTS_CUDA = re.compile(r"^\s*(from numba import .*\bcuda\b|import numba\.cud
 
 def nvidia_driver_present() -> bool:
     """True when this machine exposes an NVIDIA GPU (Linux device files or the driver's proc
-    entry; on Windows, the driver DLL), decided without importing ``numba.cuda``."""
-    if glob.glob("/dev/nvidia[0-9]*") or glob.glob("/proc/driver/nvidia/gpus/*"):
+    entry; under WSL2, the driver library Windows shares; on Windows, the driver DLL),
+    decided without importing ``numba.cuda``."""
+    if (glob.glob("/dev/nvidia[0-9]*") or glob.glob("/proc/driver/nvidia/gpus/*")
+            or glob.glob("/usr/lib/wsl/lib/libcuda.so*")):
         return True
     system_root = os.environ.get("SystemRoot", "")
     return bool(system_root) and os.path.exists(os.path.join(system_root, "System32",
