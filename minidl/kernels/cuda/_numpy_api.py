@@ -170,6 +170,8 @@ def _arg(a: Any, axis: Any, keepdims: bool, sign: int) -> CudaArray:
 
 @implements(np.cumsum)
 def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> CudaArray:
+    if out is not None:
+        raise TypeError("np.cumsum: out= is not supported on cuda arrays; assign the result")
     a = _as_cuda(a)
     if axis is None:
         a, axis = a.reshape(-1), 0

@@ -285,7 +285,8 @@ class CudaArray:
         if impl is None:
             where = getattr(func, "__module__", "numpy").replace("numpy", "np")
             raise TypeError(f"{where}.{func.__name__} is not supported on cuda arrays "
-                            "(minidl.kernels.cuda._numpy_api)")
+                            "(minidl.kernels.cuda._numpy_api lists what is); move the tensor "
+                            "to the CPU for it: tensor.cpu()")
         return impl(*args, **kwargs)
 
     # -- arithmetic --------------------------------------------------------------------------
