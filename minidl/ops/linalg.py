@@ -10,6 +10,7 @@ from minidl.kernels.dispatch import asarray, kernels
 from minidl.kernels.slots import slot
 
 _B = kernels("broadcast")
+_G = kernels("gemm")
 
 
 @slot
@@ -21,8 +22,8 @@ def matmul_backward(
     dL/dA = dL/dC · Bᵀ  (…, n, k)    dL/dB = Aᵀ · dL/dC  (…, k, m)
     Batch dims that broadcasting stretched are summed back to each input's shape.
     """
-    ga = _B.sum_to_shape(grad @ np.swapaxes(b, -1, -2), a.shape)
-    gb = _B.sum_to_shape(np.swapaxes(a, -1, -2) @ grad, b.shape)
+    ga = _B.sum_to_shape(_G.matmul(grad, np.swapaxes(b, -1, -2)), a.shape)
+    gb = _B.sum_to_shape(_G.matmul(np.swapaxes(a, -1, -2), grad), b.shape)
     return ga, gb
 
 
@@ -41,7 +42,7 @@ class MatMul(Function):
             )
         ctx.save_for_backward(a, b)
         try:
-            return np.matmul(a, b)
+            return _G.matmul(a, b)
         except ValueError:
             raise ShapeError(
                 f"matmul: batch dims of {fmt_shape(a.shape)} and {fmt_shape(b.shape)} "

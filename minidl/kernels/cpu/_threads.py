@@ -1,4 +1,4 @@
-"""How the parallel Numba kernels share 2 cores: the thread pool, and when not to use it.
+"""How the CPU kernels share the cores: Numba's thread pool, and minidl's parts of a batch.
 
 Numba's default ``omp`` layer (GNU OpenMP) keeps its workers spinning after a
 parallel loop; they then fight OpenBLAS's threads for the cores and a conv step
@@ -12,24 +12,34 @@ LeNet-sized inputs the serial compilation of the im2col kernels was 1.5–2× fa
 channels: 3.0 vs 5.7 ms). :func:`serial_twin` gives a kernel that second compilation;
 each kernel module picks one of the two per call, from a work size it measured.
 
-Why a second core helps the copies around a GEMM so little: after each multithreaded GEMM,
-OpenBLAS's idle worker keeps spinning (``sched_yield``) for about 0.1–0.2 s, so for that
-long any other thread shares the second core with it. Measured: a job split over 2
-threads took 5.6 ms alone and 10 ms right after a 2-thread GEMM. Running each half of a
-layer's batch on its own core with single-threaded BLAS (tried on DCGAN's ConvTranspose2d
-64 → 32) took its forward + backward from 7.2 to 4.7 ms when nothing else ran, but made
-the whole DCGAN step slower (41 → 45 ms), because its other layers' GEMMs keep the worker
-spinning; so the copies stay on one core.
+Why minidl runs its layers' parallelism itself (:func:`run_parts`) instead of leaving it
+to BLAS: a convolution is GEMMs *and* copies (im2col, col2im, transposes), and with a
+multithreaded BLAS only the GEMMs used the second core. Worse, after each multithreaded
+GEMM OpenBLAS's idle worker keeps spinning (``sched_yield``) for about 0.1–0.2 s, so for
+that long any other thread shares the second core with it: a job split over 2 threads
+took 5.6 ms alone and 10 ms right after a 2-thread GEMM. So the convolution layers split
+their batch into parts (:func:`batch_parts`) and run each part's whole pipeline on its
+own core with BLAS single-threaded, and ``gemm.matmul`` keeps other products on one
+core for a while after that, so that no BLAS worker is woken in between. Measured at
+2 threads (``python -m benchmarks.gan``): DCGAN's ConvTranspose2d 64 → 32 forward +
+backward 7.2 → 4.8 ms, the whole DCGAN step 40 → 34 ms (before, about one process in
+four ran it in 64 ms, its 2-thread GEMMs a third slower). Waking a parked thread costs
+50–100 µs here, so parts pay for layers of a millisecond or more, not for one GEMM.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any
 
 import numba
+from threadpoolctl import ThreadpoolController
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
@@ -50,3 +60,125 @@ def serial_twin(kernel: Callable[..., Any]) -> Callable[..., Any]:
                if k not in ("parallel", "nopython")}  # njit implies nopython
     return numba.njit(cache=True, **options)(twin)
 
+
+
+# -- one part of a layer's batch per core, BLAS single-threaded inside ----------------------
+
+PARTS = min(max(2, os.cpu_count() or 1), 16)
+"""How many parts :func:`batch_parts` splits a large enough batch into.
+
+Fixed by the machine, not by the thread count, so sums over parts are added in the same
+order with 1 thread or 2 and results do not change when the thread count does."""
+
+_local = threading.local()  # .inside: this thread is running one of run_parts' shares
+_pool: tuple[ThreadPoolExecutor, int] | None = None  # (the pool, its number of threads)
+_blas_lock = threading.Lock()
+_blas: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
+_blas_users = 0                 # run_parts calls in flight (learner threads may overlap)
+_blas_saved: list[int] = []     # each library's thread count before the first of them
+
+
+def cpu_threads() -> int:
+    """Threads the CPU kernels may use now: Numba's count for this thread
+    (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``), or 1 inside a :func:`run_parts` share."""
+    return 1 if getattr(_local, "inside", False) else numba.get_num_threads()
+
+
+def batch_parts(n: int, per_part: int, min_images: int = 1) -> list[tuple[int, int]]:
+    """(first image, images) ranges that cover a batch of ``n`` images.
+
+    At most ``per_part`` images each (a memory budget), at least ``min_images`` each (so
+    every part's GEMMs stay wide enough to run fast), and :data:`PARTS` of them, or a
+    multiple of it, whenever the batch is large enough, so that 2 threads get equal shares.
+    """
+    parts = max(1, min(PARTS, n // max(min_images, 1)))
+    needed = -(-n // max(per_part, 1))
+    if needed > parts:
+        parts = -(-needed // parts) * parts
+    parts = min(parts, n)
+    step, extra = divmod(n, parts)
+    ranges, start = [], 0
+    for i in range(parts):
+        m = step + (i < extra)
+        ranges.append((start, m))
+        start += m
+    return ranges
+
+
+def run_parts(fn: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+    """``[fn(part) for part in parts]``, on up to :func:`cpu_threads` threads at once.
+
+    Why not let BLAS use both cores instead: a layer is GEMMs *and* copies (im2col,
+    col2im, transposes) that run on one core, and after each multithreaded GEMM OpenBLAS's
+    idle worker spins on the second core for ~0.1–0.2 s, so nothing else gets that core
+    (module docstring). Here each thread runs whole parts, copies and GEMMs, with BLAS
+    limited to one thread, so both cores do all of the layer's work and no BLAS worker
+    is ever woken. Thread t runs parts t, t + T, t + 2T, … (T threads; the calling thread
+    is thread 0).
+
+    ``fn`` may only write to its own part of any shared output; it may call NumPy and
+    Numba kernels that release the GIL (``nogil``) and are *not* ``parallel``: inside a
+    share :func:`cpu_threads` is 1, and the kernels pick their serial twins. With one
+    thread, or from inside a share, this is a plain loop (BLAS keeps its own setting).
+    """
+    if cpu_threads() <= 1:
+        return [fn(part) for part in parts]
+    threads = min(len(parts), cpu_threads())
+    if threads <= 1:  # one part: still no BLAS worker (see above)
+        with single_threaded_blas():
+            return [fn(part) for part in parts]
+    global _pool, _parts_ended
+    if _pool is None or _pool[1] < threads - 1:
+        _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="minidl-cpu"), threads - 1
+
+    def share(first: int) -> list[Any]:
+        _local.inside = True
+        try:
+            return [fn(part) for part in parts[first::threads]]
+        finally:
+            _local.inside = False
+
+    with single_threaded_blas():
+        futures = []
+        try:
+            futures = [_pool[0].submit(share, t) for t in range(1, threads)]
+            first = share(0)
+        finally:
+            wait(futures)  # no share may still run once BLAS gets its threads back
+            _parts_ended = time.perf_counter()
+    done = [first] + [future.result() for future in futures]
+    return [done[i % threads][i // threads] for i in range(len(parts))]
+
+
+SPIN_SECONDS = 0.5
+"""How long after :func:`run_parts` a product still runs with BLAS single-threaded
+(``gemm.matmul``): longer than OpenBLAS's idle worker spins (~0.1–0.2 s measured)."""
+_parts_ended = -1e9  # time.perf_counter() when the last run_parts call ended
+
+
+def ran_parts_recently() -> bool:
+    """Whether :func:`run_parts` ran on several threads in the last :data:`SPIN_SECONDS`."""
+    return time.perf_counter() - _parts_ended < SPIN_SECONDS
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS limited to one thread inside the block (overlapping blocks from several
+    threads count: the first one in saves the thread counts, the last one out restores them)."""
+    global _blas, _blas_users
+    with _blas_lock:
+        if _blas_users == 0:
+            if _blas is None:
+                _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+            _blas_saved[:] = [c.get_num_threads() for c in _blas]
+            for c in _blas:
+                c.set_num_threads(1)
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                for c, threads in zip(_blas, _blas_saved):
+                    c.set_num_threads(threads)

@@ -6,8 +6,9 @@ For queries q (..., L, E), keys k (..., S, E) and values v (..., S, Ev)::
     P = softmax(scores) along S           each query's weights over the keys sum to 1
     out = P v                             (..., L, Ev)
 
-The two products are NumPy matmuls over the stacked (batch, head) matrices, each one a
-BLAS GEMM; the softmax is one Numba pass per row (max, exp and sum, scale) written in
+The two products are matmuls over the stacked (batch, head) matrices (``gemm.matmul``: blocks
+of the batch on the cores, one BLAS GEMM per matrix); the softmax is one Numba pass per row
+(max, exp and sum, scale) written in
 place into the scores array, so no temporaries of size (..., L, S) are made. With the
 ``causal`` hint the kernel skips the masked upper triangle instead of adding −∞ to it.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from minidl.kernels.cpu.gemm import matmul
 from minidl.kernels.cpu.loss import softmax_backward
 from minidl.kernels.slots import slot
 
@@ -69,13 +71,13 @@ def attention_forward(
     Returns ``(out, probs)``: out (..., L, Ev) and the attention weights P (..., L, S).
     ``causal`` (a hint) says that ``mask`` is :func:`causal_mask`, so it need not be added.
     """
-    scores = np.matmul(q, np.swapaxes(k, -1, -2))
+    scores = matmul(q, np.swapaxes(k, -1, -2))
     scores *= scores.dtype.type(scale)
     if mask is not None and not causal:
         scores += mask
     rows = scores.reshape(-1, scores.shape[-1])
     _softmax_rows_(rows, scores.shape[-2], causal)
-    return np.matmul(scores, v), scores
+    return matmul(scores, v), scores
 
 
 def attention_backward(
@@ -88,14 +90,14 @@ def attention_backward(
         dL/dscores = softmax_backward(dL/dP)   (the −∞ entries have P = 0: no gradient)
         dL/dq = dL/dscores · k · scale        dL/dk = dL/dscoresᵀ · q · scale
     """
-    grad_v = np.matmul(np.swapaxes(probs, -1, -2), grad_out)
-    grad_p = np.matmul(grad_out, np.swapaxes(v, -1, -2))
+    grad_v = matmul(np.swapaxes(probs, -1, -2), grad_out)
+    grad_p = matmul(grad_out, np.swapaxes(v, -1, -2))
     if grad_probs is not None:
         grad_p += grad_probs
     grad_s = softmax_backward(grad_p, probs, -1)
     grad_s *= grad_s.dtype.type(scale)
-    grad_q = np.matmul(grad_s, k)
-    grad_k = np.matmul(np.swapaxes(grad_s, -1, -2), q)
+    grad_q = matmul(grad_s, k)
+    grad_k = matmul(np.swapaxes(grad_s, -1, -2), q)
     return grad_q, grad_k, grad_v
 
 

@@ -19,9 +19,12 @@ spends more time starting than multiplying. The column matrix is C·kh·kw times
 than the input, so chunks keep it in the L2 cache (``_CONV_CHUNK_BYTES``, at least
 ``_MIN_CHUNK_PIXELS`` columns): several images per chunk, or, when one image's columns
 are too large, *bands* of its output rows (dL/dx then adds up over the bands). The
-backward pass unfolds each chunk again; the forward's columns are reused only when the
-whole batch is one chunk. The only extra copies are the (O, n, OH·OW) ↔ (n, O, OH·OW)
+backward pass unfolds each chunk again; the forward's columns are reused only when each
+part of the batch (below) is one chunk. The only extra copies are the (O, n, OH·OW) ↔ (n, O, OH·OW)
 transposes of y and dL/dy, which are C·kh·kw times smaller than the columns.
+The batch is split into parts, one per core (``_threads.run_parts``), and each part runs
+its chunks (unfold, GEMMs, fold) on its own core with BLAS single-threaded; dL/dW and
+dL/db add up the parts' sums in order, so results do not depend on the thread count.
 Cost rules, each measured (comments below): chunk sizes; batch-last columns for outputs
 narrower than ``_BATCH_LAST_BELOW`` pixels; 1×1 kernels keep large chunks; a broadcast
 multiply instead of SGEMM for dL/dcols when O = 1.
@@ -29,8 +32,11 @@ multiply instead of SGEMM for dL/dcols when O = 1.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from minidl.kernels.cpu._threads import batch_parts, run_parts
 from minidl.kernels.cpu.im2col import (
     Pair,
     conv_output_size,
@@ -56,6 +62,15 @@ def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
     """Images per chunk so that the (rows, chunk·out_pixels) column matrix fits in ``budget``
     bytes (at least one image)."""
     return max(1, min(n, budget // max(rows * out_pixels * itemsize, 1)))
+
+
+def image_parts(n: int, rows: int, out_pixels: int, itemsize: int,
+                budget: int = _CHUNK_BYTES) -> list[tuple[int, int]]:
+    """The batch as (first image, images) parts for ``_threads.run_parts``: one per core
+    when each still has ``_MIN_CHUNK_PIXELS`` output pixels, more when a part's (rows,
+    images·out_pixels) columns would not fit ``budget`` bytes."""
+    return batch_parts(n, _chunk_size(n, rows, out_pixels, itemsize, budget),
+                       -(-_MIN_CHUNK_PIXELS // max(out_pixels, 1)))
 
 
 def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
@@ -84,6 +99,16 @@ def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
 # images instead of rows of a few pixels). Measured, one thread, 16×128×7² → 32, k3:
 # im2col 0.64 → 0.25 ms, col2im 0.72 → 0.28 ms; on 14² outputs batch-major won (0.63 vs 0.94).
 _BATCH_LAST_BELOW = 8
+
+
+def _parts(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
+           pointwise: bool) -> list[list[tuple[int, int, int, int]]]:
+    """conv2d's work for ``_threads.run_parts``: the batch in parts (one per core when each
+    keeps ``_MIN_CHUNK_PIXELS`` output pixels), each part as its :func:`_chunks`."""
+    parts = batch_parts(n, n, -(-_MIN_CHUNK_PIXELS // max(out_size[0] * out_size[1], 1)))
+    return [[(start + s, m, row0, r) for s, m, row0, r in _chunks(images, rows, out_size,
+                                                                   itemsize, pointwise)]
+            for start, images in parts]
 
 
 def _batch_last(chunks: list[tuple[int, int, int, int]], out_size: tuple[int, int]) -> bool:
@@ -121,9 +146,9 @@ def conv2d_forward(
     Returns y: (N, O, OH, OW), OH = ⌊(H + 2·ph − dh·(kh − 1) − 1) / sh⌋ + 1 (same for OW).
     Reference version: ``y[n] = W.reshape(O, -1) @ im2col(x)[n] + b[:, None]``.
 
-    ``workspace`` (a dict; a hint only the reference receives): when the whole batch is
-    one chunk, its column matrix is left in ``workspace["columns"]`` for
-    :func:`conv2d_backward` to reuse instead of unfolding x a second time.
+    ``workspace`` (a dict; a hint only the reference receives): when each part of the
+    batch is one chunk, their column matrices are left in ``workspace["columns"]`` (a
+    list, one per part) for :func:`conv2d_backward` to reuse instead of unfolding x again.
     """
     n, _, h, w = x.shape
     o, _, kh, kw = weight.shape
@@ -134,24 +159,30 @@ def conv2d_forward(
     x = x.astype(dtype, copy=False)
     out = np.empty((n, o, oh * ow), dtype)
     k = w2.shape[1]
-    chunks = _chunks(n, k, (oh, ow), out.itemsize, kh * kw == 1)
-    batch_last = _batch_last(chunks, (oh, ow))
-    most = max((m * rows for _, m, _, rows in chunks), default=0) * ow  # largest chunk's columns
-    buf, y_buf = np.empty(k * most, dtype), np.empty(o * most, dtype)
-    for start, m, row0, rows in chunks:
-        pixels = rows * ow
-        cols = _unfold_chunk(x, buf[:k * m * pixels], (start, m, row0, rows), batch_last,
-                             ((kh, kw), stride, padding, dilation), ow)
-        y = np.matmul(w2, cols.reshape(k, -1), out=y_buf[:o * m * pixels].reshape(o, -1))
-        y = (y.reshape(o, pixels, m).transpose(2, 0, 1) if batch_last  # (m, O, rows·OW) views
-             else y.reshape(o, m, pixels).transpose(1, 0, 2))
-        target = out[start:start + m, :, row0 * ow:row0 * ow + pixels]
-        if bias is None:
-            target[...] = y
-        else:
-            np.add(y, bias[:, None], out=target)
-    if workspace is not None and len(chunks) == 1:
-        workspace["columns"] = cols
+    parts = _parts(n, k, (oh, ow), out.itemsize, kh * kw == 1)
+    batch_last = _batch_last([c for chunks in parts for c in chunks], (oh, ow))
+
+    def part(chunks: list[tuple[int, int, int, int]]) -> np.ndarray:
+        """Writes this part's outputs; returns its last chunk's columns."""
+        most = max(m * rows for _, m, _, rows in chunks) * ow  # largest chunk's columns
+        buf, y_buf = np.empty(k * most, dtype), np.empty(o * most, dtype)
+        for start, m, row0, rows in chunks:
+            pixels = rows * ow
+            cols = _unfold_chunk(x, buf[:k * m * pixels], (start, m, row0, rows), batch_last,
+                                 ((kh, kw), stride, padding, dilation), ow)
+            y = np.matmul(w2, cols.reshape(k, -1), out=y_buf[:o * m * pixels].reshape(o, -1))
+            y = (y.reshape(o, pixels, m).transpose(2, 0, 1) if batch_last  # (m, O, rows·OW)
+                 else y.reshape(o, m, pixels).transpose(1, 0, 2))
+            target = out[start:start + m, :, row0 * ow:row0 * ow + pixels]
+            if bias is None:
+                target[...] = y
+            else:
+                np.add(y, bias[:, None], out=target)
+        return cols
+
+    columns = run_parts(part, parts)
+    if workspace is not None and all(len(chunks) == 1 for chunks in parts):
+        workspace["columns"] = columns
     return out.reshape(n, o, oh, ow)
 
 
@@ -185,36 +216,50 @@ def conv2d_backward(
     w2 = weight.reshape(o, -1).astype(dtype, copy=False)
     x = x.astype(dtype, copy=False)
     k, pixels = w2.shape[1], out_size[0] * out_size[1]
-    g = np.empty((o, n, pixels), dtype)  # dL/dy as (O, N, OH·OW): one matrix per chunk
-    g[...] = grad.reshape(n, o, pixels).transpose(1, 0, 2)
     grad_x = np.empty((n, c, h, w), dtype) if needs_input_grad else None
-    # dL/dW2ᵀ = Σ cols @ Gᵀ: OpenBLAS ran this orientation 1.2–1.5× faster than G @ colsᵀ
-    # (one thread; O = 8, 32, 64 output channels)
-    grad_w2t = np.zeros((k, o), dtype)
     geometry = ((kh, kw), stride, padding, dilation)
-    chunks = _chunks(n, k, out_size, dtype.itemsize, kh * kw == 1)
-    batch_last = _batch_last(chunks, out_size)
+    parts = _parts(n, k, out_size, dtype.itemsize, kh * kw == 1)
+    batch_last = _batch_last([c for chunks in parts for c in chunks], out_size)
     kept = None if workspace is None else workspace.pop("columns", None)
-    if kept is None or len(chunks) != 1 or kept.dtype != dtype or kept.shape != (
-            (k, pixels, n) if batch_last else (k, n, pixels)):
+    if kept is not None and (len(kept) != len(parts) or any(
+            len(chunks) != 1 or cols.dtype != dtype or cols.shape != (
+                (k, pixels, chunks[0][1]) if batch_last else (k, chunks[0][1], pixels))
+            for cols, chunks in zip(kept, parts))):
         kept = None
-        buf = np.empty(k * max((m * rows for _, m, _, rows in chunks), default=0)
-                       * out_size[1], dtype)
-    for start, m, row0, rows in chunks:
-        band = (rows, out_size[1])
-        cols = kept if kept is not None else _unfold_chunk(
-            x, buf[:k * m * rows * band[1]], (start, m, row0, rows), batch_last, geometry, band[1])
-        g_chunk = g[:, start:start + m, row0 * band[1]:(row0 + rows) * band[1]]
-        g_chunk = (g_chunk.transpose(0, 2, 1) if batch_last else g_chunk).reshape(o, -1)
-        grad_w2t += cols.reshape(k, -1) @ g_chunk.T
-        if grad_x is not None:
-            if o == 1:  # an outer product: NumPy's broadcast multiply ran it 4× faster than SGEMM
-                np.multiply(w2.T, g_chunk, out=cols.reshape(k, -1))
-            else:
-                np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
-            if batch_last:
-                fold_batch_last(cols, grad_x[start:start + m], *geometry, band)
-            else:
-                fold(cols, grad_x[start:start + m], *geometry, band, row0, row0 > 0)
-    grad_b = g.sum(axis=(1, 2)) if has_bias else None
+
+    def part(index: int) -> tuple[np.ndarray, np.ndarray]:
+        """This part's dL/dW2ᵀ and dL/db; writes its images' dL/dx."""
+        chunks = parts[index]
+        first = chunks[0][0]
+        images = chunks[-1][0] + chunks[-1][1] - first
+        g = np.empty((o, images, pixels), dtype)  # dL/dy as (O, images, OH·OW)
+        g[...] = grad[first:first + images].reshape(images, o, pixels).transpose(1, 0, 2)
+        # dL/dW2ᵀ = Σ cols @ Gᵀ: OpenBLAS ran this orientation 1.2–1.5× faster than G @ colsᵀ
+        # (one thread; O = 8, 32, 64 output channels)
+        grad_w2t = np.zeros((k, o), dtype)
+        if kept is None:
+            buf = np.empty(k * max(m * rows for _, m, _, rows in chunks) * out_size[1], dtype)
+        for start, m, row0, rows in chunks:
+            band = (rows, out_size[1])
+            cols = kept[index] if kept is not None else _unfold_chunk(
+                x, buf[:k * m * rows * band[1]], (start, m, row0, rows), batch_last, geometry,
+                band[1])
+            g_chunk = g[:, start - first:start - first + m,
+                        row0 * band[1]:(row0 + rows) * band[1]]
+            g_chunk = (g_chunk.transpose(0, 2, 1) if batch_last else g_chunk).reshape(o, -1)
+            grad_w2t += cols.reshape(k, -1) @ g_chunk.T
+            if grad_x is not None:
+                if o == 1:  # an outer product: NumPy's broadcast multiply ran it 4× faster
+                    np.multiply(w2.T, g_chunk, out=cols.reshape(k, -1))
+                else:
+                    np.matmul(w2.T, g_chunk, out=cols.reshape(k, -1))
+                if batch_last:
+                    fold_batch_last(cols, grad_x[start:start + m], *geometry, band)
+                else:
+                    fold(cols, grad_x[start:start + m], *geometry, band, row0, row0 > 0)
+        return grad_w2t, g.sum(axis=(1, 2))
+
+    sums = run_parts(part, range(len(parts)))
+    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums])
+    grad_b = functools.reduce(np.add, [b for _, b in sums]) if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b

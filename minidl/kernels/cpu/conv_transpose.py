@@ -26,9 +26,12 @@ dilation, as in PyTorch. Only ``groups=1``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from minidl.kernels.cpu.conv import _chunk_size
+from minidl.kernels.cpu._threads import run_parts
+from minidl.kernels.cpu.conv import image_parts
 from minidl.kernels.cpu.im2col import Pair, fold_batch_last, unfold_batch_last
 from minidl.kernels.slots import slot
 
@@ -54,10 +57,10 @@ def conv_transpose2d_forward(
     x: (N, in, H, W); weight: (in, out, kh, kw); bias: (out,) or None.
     Returns y: (N, out, OH, OW), OH = (H − 1)·sh − 2·ph + dh·(kh − 1) + oph + 1.
 
-    This is conv2d_backward's dL/dx path (a GEMM with W2ᵀ, then col2im), processed in
-    chunks of images whose column matrix fits ``conv._CHUNK_BYTES`` (8 MiB: DCGAN's layers
-    are one chunk, whose single large GEMM splits best over 2 threads), in the batch-last
-    column layout (``im2col.fold_batch_last``: the image index innermost).
+    This is conv2d_backward's dL/dx path (a GEMM with W2ᵀ, then col2im) in the batch-last
+    column layout (``im2col.fold_batch_last``: the image index innermost), on parts of the
+    batch (``conv.image_parts``: one per core, each column matrix within 8 MiB), each
+    part on its own core (``_threads.run_parts``).
     """
     n, c_in, h, w = x.shape
     _, c_out, kh, kw = weight.shape
@@ -67,24 +70,24 @@ def conv_transpose2d_forward(
     w2t = weight.reshape(c_in, -1).T.astype(dtype, copy=False)  # (out·kh·kw, in)
     k, pixels = w2t.shape[0], h * w
     out = np.empty((n, c_out, oh, ow), dtype)
-    step = _chunk_size(n, k, pixels, out.itemsize)
-    x_buf, buf = np.empty(c_in * pixels * step, dtype), np.empty(k * pixels * step, dtype)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        xm = _batch_last(x[start:start + m], x_buf)
-        cols = buf[:k * pixels * m].reshape(k, pixels, m)
-        np.matmul(w2t, xm, out=cols.reshape(k, -1))
+    bias = None if bias is None else bias.astype(dtype, copy=False)[:, None, None]
+
+    def part(images: tuple[int, int]) -> None:
+        start, m = images
+        cols = np.matmul(w2t, _batch_last(x[start:start + m], dtype)).reshape(k, pixels, m)
         fold_batch_last(cols, out[start:start + m], (kh, kw), stride, padding, dilation, (h, w))
-    if bias is not None:
-        out += bias.astype(dtype, copy=False)[:, None, None]
+        if bias is not None:
+            out[start:start + m] += bias
+
+    run_parts(part, image_parts(n, k, pixels, out.itemsize))
     return out
 
 
-def _batch_last(x: np.ndarray, buf: np.ndarray) -> np.ndarray:
-    """x (m, C, H, W) copied into ``buf`` as the (C, H·W·m) matrix of the batch-last layout
-    (image index innermost)."""
+def _batch_last(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """x (m, C, H, W) as the (C, H·W·m) matrix of the batch-last layout (image index
+    innermost), a new array."""
     m, c, h, w = x.shape
-    xm = buf[:c * h * w * m].reshape(c, h * w, m)
+    xm = np.empty((c, h * w, m), dtype)
     xm[...] = x.reshape(m, c, h * w).transpose(1, 2, 0)
     return xm.reshape(c, -1)
 
@@ -107,11 +110,12 @@ def conv_transpose2d_backward(
     Returns (dL/dx (N, in, H, W), dL/dW (in, out, kh, kw), dL/db (out,) or None).
 
     Both are the convolution's kernels (module docstring) on one column matrix of grad,
-    ``cols = im2col(grad)`` (out·kh·kw, H·W·N), unfolded once per chunk of images in the
-    batch-last layout: dL/dx = W2 @ cols is the plain convolution ``conv2d(grad, W)``
-    (only its first H × W outputs: an output_padding ≥ stride adds windows that only ever
-    saw zeros), and dL/dW2 = (cols @ Xᵀ)ᵀ is its weight gradient with x and grad swapped.
-    ``needs_input_grad=False`` (a hint only the reference receives) skips dL/dx.
+    ``cols = im2col(grad)`` (out·kh·kw, H·W·m), unfolded once per part of the batch (as in
+    the forward pass) in the batch-last layout: dL/dx = W2 @ cols is the plain convolution
+    ``conv2d(grad, W)`` (only its first H × W outputs: an output_padding ≥ stride adds
+    windows that only ever saw zeros), and dL/dW2 = (cols @ Xᵀ)ᵀ is its weight gradient with
+    x and grad swapped, summed over the parts in order. ``needs_input_grad=False`` (a hint
+    only the reference receives) skips dL/dx.
     """
     n, c_in, h, w = x.shape
     _, c_out, kh, kw = weight.shape
@@ -119,19 +123,24 @@ def conv_transpose2d_backward(
     w2 = weight.reshape(c_in, -1).astype(dtype, copy=False)  # (in, out·kh·kw)
     k, pixels = w2.shape[1], h * w
     grad_x = np.empty((n, c_in, h, w), dtype) if needs_input_grad else None
-    # dL/dW2ᵀ = Σ cols @ Xᵀ: 1.1× faster than X @ colsᵀ with OpenBLAS (as in conv2d_backward)
-    grad_w2t = np.zeros((k, c_in), dtype)
-    step = _chunk_size(n, k, pixels, dtype.itemsize)
-    x_buf, buf = np.empty(c_in * pixels * step, dtype), np.empty(k * pixels * step, dtype)
     grad = grad.astype(dtype, copy=False)
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        cols = unfold_batch_last(grad[start:start + m], buf[:k * pixels * m].reshape(k, pixels, m),
+
+    def part(images: tuple[int, int]) -> tuple[np.ndarray, np.ndarray | None]:
+        """This part's dL/dW2ᵀ and dL/db; writes its images' dL/dx."""
+        start, m = images
+        cols = unfold_batch_last(grad[start:start + m], np.empty((k, pixels, m), dtype),
                                  (kh, kw), stride, padding, dilation, (h, w)).reshape(k, -1)
-        grad_w2t += cols @ _batch_last(x[start:start + m], x_buf).T
+        # dL/dW2ᵀ = cols @ Xᵀ: 1.1× faster than X @ colsᵀ with OpenBLAS (as in conv2d_backward)
+        grad_w2t = cols @ _batch_last(x[start:start + m], dtype).T
         if grad_x is not None:
             gx = (w2 @ cols).reshape(c_in, pixels, m)
             grad_x[start:start + m] = gx.transpose(2, 0, 1).reshape(m, c_in, h, w)
-    # summing the batch first is 2.7× faster than one sum over axes (0, 2, 3) (DCGAN's 64 → 32)
-    grad_b = grad.sum(axis=0).reshape(c_out, -1).sum(axis=1) if has_bias else None
+        # summing the images first is 2.7× faster than one sum over axes (0, 2, 3)
+        grad_b = grad[start:start + m].sum(axis=0).reshape(c_out, -1).sum(axis=1) \
+            if has_bias else None
+        return grad_w2t, grad_b
+
+    sums = run_parts(part, image_parts(n, k, pixels, dtype.itemsize))
+    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums])
+    grad_b = functools.reduce(np.add, [b for _, b in sums]) if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from minidl.kernels.cpu._threads import serial_twin
+from minidl.kernels.cpu._threads import cpu_threads, serial_twin
 from minidl.kernels.slots import slot
 
 Pair = tuple[int, int]
@@ -53,7 +53,7 @@ def _phase_shape(height, width, sh, sw, ph, pw):  # pragma: no cover
     return sh, sw, -(-(height + 2 * ph) // sh), -(-(width + 2 * pw) // sw)
 
 
-@njit(cache=True, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, nogil=True, boundscheck=False)
 def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma: no cover
             row0):
     """cols[(c·kh + i)·kw + j, n, oh·OW + ow] = x_pad[n, c, (row0 + oh)·sh + i·dh, ow·sw + j·dw]
@@ -93,7 +93,7 @@ def _unfold(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma
                             dst[base + ow] = src[ow * sw]
 
 
-@njit(cache=True, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, nogil=True, boundscheck=False)
 def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma: no cover
           row0, accumulate):
     """out[n, c, (row0 + oh)·sh + i·dh − ph, ow·sw + j·dw − pw] += cols[(c·kh + i)·kw + j, n,
@@ -138,6 +138,14 @@ def _fold(cols, out, kh, kw, sh, sw, ph, pw, dh, dw, oh_size, ow_size,  # pragma
 
 
 PARALLEL_MIN_ELEMENTS = 3 * 2**20  # column entries from which 2 threads won (measured)
+
+
+def _parallel(cols: np.ndarray) -> bool:
+    """Whether to run the ``parallel`` compilation on ``cols``: large enough, and not inside
+    one of ``_threads.run_parts``' shares (which already has a core to itself)."""
+    return cols.size >= PARALLEL_MIN_ELEMENTS and cpu_threads() > 1
+
+
 _unfold_serial, _fold_serial = serial_twin(_unfold), serial_twin(_fold)
 
 
@@ -147,7 +155,7 @@ def unfold(x: np.ndarray, cols: np.ndarray, kernel_size: Pair, stride: Pair, pad
 
     ``out_size`` (OH, OW) and ``row0``: the columns of output rows row0 … row0 + OH − 1 only
     (a band of a large image; the whole output when row0 = 0 and OH is its height)."""
-    kernel = _unfold if cols.size >= PARALLEL_MIN_ELEMENTS else _unfold_serial
+    kernel = _unfold if _parallel(cols) else _unfold_serial
     kernel(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size,
            row0)
     return cols
@@ -159,7 +167,7 @@ def fold(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair, pad
 
     ``row0``: as in :func:`unfold` (cols holds output rows row0 … row0 + OH − 1);
     ``accumulate``: add onto ``out`` instead of overwriting it (the second and later bands)."""
-    kernel = _fold if cols.size >= PARALLEL_MIN_ELEMENTS else _fold_serial
+    kernel = _fold if _parallel(cols) else _fold_serial
     kernel(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size, row0, accumulate)
     return out
 
@@ -170,7 +178,7 @@ def fold(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride: Pair, pad
 # pixels that no SIMD lane fits; here the innermost loop runs over the chunk's images
 # (64 in DCGAN) and vectorises, one parallel task per channel. Measured on DCGAN's
 # 64 → 32 layer (batch 64, one thread): col2im 1.7 → 0.5 ms, im2col 1.6 → 0.5 ms.
-@njit(cache=True, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, nogil=True, boundscheck=False)
 def _unfold_batch_last(x, cols, kh, kw, sh, sw, ph, pw, dh, dw,  # pragma: no cover
                        oh_size, ow_size):
     """cols[(c·kh + i)·kw + j, oh·OW + ow, n] = x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]."""
@@ -193,7 +201,7 @@ def _unfold_batch_last(x, cols, kh, kw, sh, sw, ph, pw, dh, dw,  # pragma: no co
                             d[n] = s[n]
 
 
-@njit(cache=True, parallel=True, boundscheck=False)
+@njit(cache=True, parallel=True, nogil=True, boundscheck=False)
 def _fold_batch_last(cols, out, kh, kw, sh, sw, ph, pw, dh, dw,  # pragma: no cover
                      oh_size, ow_size):
     """out[n, c, oh·sh + i·dh − ph, ow·sw + j·dw − pw] += cols[(c·kh + i)·kw + j, oh·OW + ow, n]."""
@@ -223,8 +231,7 @@ _fold_batch_last_serial = serial_twin(_fold_batch_last)
 def unfold_batch_last(x: np.ndarray, cols: np.ndarray, kernel_size: Pair, stride: Pair,
                       padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
     """Write im2col of x (N, C, H, W) into ``cols`` indexed [C·kh·kw, OH·OW, N]; returns cols."""
-    kernel = (_unfold_batch_last if cols.size >= PARALLEL_MIN_ELEMENTS
-              else _unfold_batch_last_serial)
+    kernel = _unfold_batch_last if _parallel(cols) else _unfold_batch_last_serial
     kernel(np.ascontiguousarray(x), cols, *kernel_size, *stride, *padding, *dilation, *out_size)
     return cols
 
@@ -233,7 +240,7 @@ def fold_batch_last(cols: np.ndarray, out: np.ndarray, kernel_size: Pair, stride
                     padding: Pair, dilation: Pair, out_size: Pair) -> np.ndarray:
     """Write col2im of ``cols`` indexed [C·kh·kw, OH·OW, N] into out (N, C, H, W); returns
     out. ``out_size``: (OH, OW), the size of the convolution's output (= of the columns)."""
-    kernel = _fold_batch_last if cols.size >= PARALLEL_MIN_ELEMENTS else _fold_batch_last_serial
+    kernel = _fold_batch_last if _parallel(cols) else _fold_batch_last_serial
     kernel(cols, out, *kernel_size, *stride, *padding, *dilation, *out_size)
     return out
 

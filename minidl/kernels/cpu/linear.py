@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl.kernels.cpu.gemm import matmul
 from minidl.kernels.slots import slot
 
 
@@ -14,8 +15,8 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     x: (..., in)   weight: (out, in)   bias: (out,) or None   →   y: (..., out)
     Leading dims of x (the batch, a sequence…) are carried through unchanged.
     """
-    if x.ndim > 2 and x.flags.c_contiguous:  # one GEMM, not one per leading index
-        out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])
+    if x.ndim == 2 or x.flags.c_contiguous:  # one GEMM, not one per leading index
+        out = matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(*x.shape[:-1], weight.shape[0])
     else:
         out = np.matmul(x, weight.T)
     if bias is not None:
@@ -35,7 +36,7 @@ def linear_backward(
     """
     grad2 = grad.reshape(-1, grad.shape[-1])
     x2 = x.reshape(-1, x.shape[-1])
-    grad_x = (grad2 @ weight).reshape(*grad.shape[:-1], weight.shape[1])
-    grad_weight = grad2.T @ x2
+    grad_x = matmul(grad2, weight).reshape(*grad.shape[:-1], weight.shape[1])
+    grad_weight = matmul(grad2.T, x2)
     grad_bias = grad2.sum(axis=0) if has_bias else None
     return grad_x, grad_weight, grad_bias

@@ -1,0 +1,154 @@
+"""minidl's own CPU parallelism (kernels/cpu/_threads.py, gemm.py): parts of a batch on the
+cores with BLAS single-threaded, and results that do not depend on the thread count."""
+
+from __future__ import annotations
+
+import threading
+
+import numba
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from minidl.kernels.cpu import _threads, gemm
+from minidl.kernels.cpu._threads import PARTS, batch_parts, cpu_threads, run_parts
+from minidl.kernels.cpu.conv import conv2d_backward, conv2d_forward
+from minidl.kernels.cpu.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
+from minidl.kernels.cpu.linear import linear_backward, linear_forward
+
+two_threads = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
+                                 reason="needs Numba's pool to have 2 threads")
+
+
+def blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@pytest.fixture
+def threads_2():
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+    numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("n, per_part, min_images", [
+    (64, 64, 21), (64, 8, 1), (7, 100, 1), (1, 1, 1), (5, 2, 1), (100, 30, 40), (3, 100, 50)])
+def test_batch_parts_cover_the_batch(n, per_part, min_images):
+    parts = batch_parts(n, per_part, min_images)
+    assert [start for start, _ in parts] == list(np.cumsum([0] + [m for _, m in parts])[:-1])
+    assert sum(m for _, m in parts) == n and all(m >= 1 for _, m in parts)
+    assert max(m for _, m in parts) <= max(per_part, -(-n // len(parts)))
+    if n >= PARTS * min_images and per_part >= n:
+        assert len(parts) == PARTS   # one part per core once each part is large enough
+    if -(-n // per_part) > PARTS and n >= PARTS:
+        assert len(parts) % PARTS == 0 or len(parts) == n   # equal rounds for the cores
+        assert max(m for _, m in parts) <= per_part
+
+
+@two_threads
+def test_run_parts_uses_the_cores_with_blas_single_threaded(threads_2):
+    seen = []
+
+    def part(i):
+        seen.append((i, threading.get_ident(), cpu_threads(), blas_threads()))
+        np.ones((300, 300), np.float32) @ np.ones((300, 300), np.float32)
+        return i * i
+
+    assert run_parts(part, list(range(6))) == [i * i for i in range(6)]
+    assert sorted(i for i, *_ in seen) == list(range(6))
+    assert len({ident for _, ident, _, _ in seen}) == 2          # two threads ran the parts
+    assert all(inside == 1 for _, _, inside, _ in seen)          # no nested parallelism
+    assert all(set(blas) == {1} for *_, blas in seen)            # BLAS kept to one thread
+    assert set(blas_threads()) == {2} and cpu_threads() == 2     # and given back after
+
+
+@two_threads
+def test_run_parts_raises_the_error_of_a_part_and_restores_blas(threads_2):
+    def part(i):
+        if i == 3:
+            raise ValueError("part 3 failed")
+        return i
+
+    with pytest.raises(ValueError, match="part 3 failed"):
+        run_parts(part, list(range(4)))
+    assert set(blas_threads()) == {2} and _threads._blas_users == 0
+    assert run_parts(lambda i: -i, [1, 2]) == [-1, -2]   # the pool still works
+
+
+def test_run_parts_is_a_plain_loop_with_one_thread():
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        idents = run_parts(lambda _: threading.get_ident(), list(range(4)))
+    finally:
+        numba.set_num_threads(before)
+    assert set(idents) == {threading.get_ident()}
+
+
+@two_threads
+def test_single_threaded_blas_nests_and_restores(threads_2):
+    with _threads.single_threaded_blas():
+        with _threads.single_threaded_blas():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}     # the outer block still holds it
+    assert set(blas_threads()) == {2} and _threads._blas_users == 0
+
+
+@two_threads
+def test_matmul_keeps_blas_on_one_core_right_after_parts(threads_2, monkeypatch):
+    """A multithreaded BLAS call would leave OpenBLAS's worker spinning on the core the
+    next layer's parts need: gemm.matmul runs on one core while parts ran recently."""
+    seen = []
+    numpy_matmul = np.matmul
+
+    def recording_matmul(a, b, **kwargs):
+        seen.append(set(blas_threads()))
+        return numpy_matmul(a, b, **kwargs)
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 64, 96)), rng.standard_normal((96, 128))
+    monkeypatch.setattr(_threads, "_parts_ended", -1e9)
+    monkeypatch.setattr(gemm.np, "matmul", recording_matmul)
+    expected = numpy_matmul(a, b)
+    np.testing.assert_array_equal(gemm.matmul(a, b), expected)
+    run_parts(lambda i: i, [0, 1])
+    assert _threads.ran_parts_recently()
+    np.testing.assert_array_equal(gemm.matmul(a, b), expected)
+    assert seen == [{2}, {1}]
+
+
+def _layer_results() -> list[np.ndarray]:
+    """conv2d, conv_transpose2d and linear, forward and every gradient, on DCGAN-sized inputs."""
+    rng = np.random.default_rng(1)
+    f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)  # noqa: E731
+    x, w, b, g = f32(64, 32, 14, 14), f32(64, 32, 4, 4), f32(64), f32(64, 64, 7, 7)
+    geometry = (2, 2), (1, 1), (1, 1)
+    results = [conv2d_forward(x, w, b, *geometry),
+               *conv2d_backward(g, x, w, *geometry, True)]
+    xt, wt, gt = f32(64, 64, 7, 7), f32(64, 32, 4, 4), f32(64, 32, 14, 14)
+    results += [conv_transpose2d_forward(xt, wt, b[:32], (2, 2), (1, 1), (0, 0), (1, 1)),
+                *conv_transpose2d_backward(gt, xt, wt, (2, 2), (1, 1), (1, 1), True)]
+    xl, wl, gl = f32(64, 64), f32(3136, 64), f32(64, 3136)
+    results += [linear_forward(xl, wl, None), *linear_backward(gl, xl, wl, True)]
+    return results
+
+
+@two_threads
+def test_results_do_not_depend_on_the_thread_count():
+    """Parts are fixed by the machine and the shapes, never by the thread count, so every
+    sum is added in the same order: 1 thread and 2 threads give the same bits."""
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        with threadpool_limits(limits=1, user_api="blas"):
+            one = _layer_results()
+        numba.set_num_threads(2)
+        with threadpool_limits(limits=2, user_api="blas"):
+            two = _layer_results()
+    finally:
+        numba.set_num_threads(before)
+    assert len(one) == len(two) == 12
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
