@@ -3,6 +3,8 @@ cores with BLAS single-threaded, and results that do not depend on the thread co
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 
 import numba
@@ -152,3 +154,17 @@ def test_results_do_not_depend_on_the_thread_count():
     assert len(one) == len(two) == 12
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+@two_threads
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_parts_with_a_pool_of_its_own(threads_2):
+    """The autograder forks learner processes from a process that may have used the pool:
+    the child must not hand parts to threads that do not exist in it (a hang)."""
+    run_parts(lambda i: i, [0, 1])   # the parent's pool has a thread now
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 only if the parts ran
+        signal.alarm(20)
+        os._exit(0 if run_parts(lambda i: 2 * i, [1, 2, 3]) == [2, 4, 6] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

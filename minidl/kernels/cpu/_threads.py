@@ -78,6 +78,16 @@ _blas_users = 0                 # run_parts calls in flight (learner threads may
 _blas_saved: list[int] = []     # each library's thread count before the first of them
 
 
+def _start_afresh_in_child() -> None:
+    """A forked child (the autograder forks learner processes) has none of its parent's
+    threads: it makes a pool of its own, and no lock or BLAS limit held by a parent thread."""
+    global _pool, _blas_lock, _blas_users
+    _pool, _blas_lock, _blas_users = None, threading.Lock(), 0
+
+
+os.register_at_fork(after_in_child=_start_afresh_in_child)
+
+
 def cpu_threads() -> int:
     """Threads the CPU kernels may use now: Numba's count for this thread
     (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``), or 1 inside a :func:`run_parts` share."""
