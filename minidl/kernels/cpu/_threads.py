@@ -129,14 +129,12 @@ def run_parts(fn: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
     ``fn`` may only write to its own part of any shared output; it may call NumPy and
     Numba kernels that release the GIL (``nogil``) and are *not* ``parallel``: inside a
     share :func:`cpu_threads` is 1, and the kernels pick their serial twins. With one
-    thread, or from inside a share, this is a plain loop (BLAS keeps its own setting).
+    thread or one part (a batch of one image), or from inside a share, this is a plain loop
+    and BLAS keeps its threads: they are then the only parallelism there is.
     """
-    if cpu_threads() <= 1:
-        return [fn(part) for part in parts]
     threads = min(len(parts), cpu_threads())
-    if threads <= 1:  # one part: still no BLAS worker (see above)
-        with single_threaded_blas():
-            return [fn(part) for part in parts]
+    if threads <= 1:
+        return [fn(part) for part in parts]
     global _pool, _parts_ended
     if _pool is None or _pool[1] < threads - 1:
         _pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="minidl-cpu"), threads - 1

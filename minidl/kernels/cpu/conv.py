@@ -64,13 +64,26 @@ def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
     return max(1, min(n, budget // max(rows * out_pixels * itemsize, 1)))
 
 
-def image_parts(n: int, rows: int, out_pixels: int, itemsize: int,
+# A part of the batch gets at least this many multiply-adds per GEMM (≈ 50 µs on one core):
+# waking a thread costs 50–100 µs here, and smaller layers ran slower in parts at 2 threads
+# (8×1×56² → 3, k7 s2: 0.53 → 0.71 ms; 16×128×14² → 8, k1: 0.47 → 0.61 ms).
+_MIN_PART_MACS = 2**21
+
+
+def _min_part_images(out_pixels: int, macs_per_image: int) -> int:
+    """Images a part needs for ``_MIN_CHUNK_PIXELS`` output pixels and ``_MIN_PART_MACS``."""
+    return max(-(-_MIN_CHUNK_PIXELS // max(out_pixels, 1)),
+               -(-_MIN_PART_MACS // max(macs_per_image, 1)))
+
+
+def image_parts(n: int, rows: int, inner: int, out_pixels: int, itemsize: int,
                 budget: int = _CHUNK_BYTES) -> list[tuple[int, int]]:
-    """The batch as (first image, images) parts for ``_threads.run_parts``: one per core
-    when each still has ``_MIN_CHUNK_PIXELS`` output pixels, more when a part's (rows,
+    """The batch as (first image, images) parts for ``_threads.run_parts`` of a layer whose
+    GEMMs multiply (rows, inner) by (inner, images·out_pixels): one part per core when each
+    is large enough (:func:`_min_part_images`), more when a part's (rows,
     images·out_pixels) columns would not fit ``budget`` bytes."""
     return batch_parts(n, _chunk_size(n, rows, out_pixels, itemsize, budget),
-                       -(-_MIN_CHUNK_PIXELS // max(out_pixels, 1)))
+                       _min_part_images(out_pixels, rows * inner * out_pixels))
 
 
 def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
@@ -101,11 +114,12 @@ def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
 _BATCH_LAST_BELOW = 8
 
 
-def _parts(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
+def _parts(n: int, rows: int, out_channels: int, out_size: tuple[int, int], itemsize: int,
            pointwise: bool) -> list[list[tuple[int, int, int, int]]]:
     """conv2d's work for ``_threads.run_parts``: the batch in parts (one per core when each
-    keeps ``_MIN_CHUNK_PIXELS`` output pixels), each part as its :func:`_chunks`."""
-    parts = batch_parts(n, n, -(-_MIN_CHUNK_PIXELS // max(out_size[0] * out_size[1], 1)))
+    is large enough, :func:`_min_part_images`), each part as its :func:`_chunks`."""
+    pixels = out_size[0] * out_size[1]
+    parts = batch_parts(n, n, _min_part_images(pixels, out_channels * rows * pixels))
     return [[(start + s, m, row0, r) for s, m, row0, r in _chunks(images, rows, out_size,
                                                                    itemsize, pointwise)]
             for start, images in parts]
@@ -159,7 +173,7 @@ def conv2d_forward(
     x = x.astype(dtype, copy=False)
     out = np.empty((n, o, oh * ow), dtype)
     k = w2.shape[1]
-    parts = _parts(n, k, (oh, ow), out.itemsize, kh * kw == 1)
+    parts = _parts(n, k, o, (oh, ow), out.itemsize, kh * kw == 1)
     batch_last = _batch_last([c for chunks in parts for c in chunks], (oh, ow))
 
     def part(chunks: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -218,7 +232,7 @@ def conv2d_backward(
     k, pixels = w2.shape[1], out_size[0] * out_size[1]
     grad_x = np.empty((n, c, h, w), dtype) if needs_input_grad else None
     geometry = ((kh, kw), stride, padding, dilation)
-    parts = _parts(n, k, out_size, dtype.itemsize, kh * kw == 1)
+    parts = _parts(n, k, o, out_size, dtype.itemsize, kh * kw == 1)
     batch_last = _batch_last([c for chunks in parts for c in chunks], out_size)
     kept = None if workspace is None else workspace.pop("columns", None)
     if kept is not None and (len(kept) != len(parts) or any(

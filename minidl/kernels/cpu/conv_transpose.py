@@ -79,7 +79,7 @@ def conv_transpose2d_forward(
         if bias is not None:
             out[start:start + m] += bias
 
-    run_parts(part, image_parts(n, k, pixels, out.itemsize))
+    run_parts(part, image_parts(n, k, c_in, pixels, out.itemsize))
     return out
 
 
@@ -140,7 +140,7 @@ def conv_transpose2d_backward(
             if has_bias else None
         return grad_w2t, grad_b
 
-    sums = run_parts(part, image_parts(n, k, pixels, dtype.itemsize))
+    sums = run_parts(part, image_parts(n, k, c_in, pixels, dtype.itemsize))
     grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums])
     grad_b = functools.reduce(np.add, [b for _, b in sums]) if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b
