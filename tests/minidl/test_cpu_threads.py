@@ -168,3 +168,17 @@ def test_a_forked_child_runs_parts_with_a_pool_of_its_own(threads_2):
         os._exit(0 if run_parts(lambda i: 2 * i, [1, 2, 3]) == [2, 4, 6] else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_an_empty_batch_has_no_parts_and_zero_gradients():
+    assert batch_parts(0, 8) == []
+    x, w = np.zeros((0, 3, 8, 8), np.float32), np.ones((4, 3, 3, 3), np.float32)
+    y = conv2d_forward(x, w, None, (1, 1), (1, 1), (1, 1))
+    grad_x, grad_w, grad_b = conv2d_backward(y, x, w, (1, 1), (1, 1), (1, 1), True)
+    assert y.shape == grad_x.shape[:1] + (4, 8, 8) and grad_x.shape == x.shape
+    assert not grad_w.any() and grad_w.shape == w.shape and not grad_b.any()
+    wt = np.ones((3, 4, 3, 3), np.float32)
+    yt = conv_transpose2d_forward(x, wt, None, (1, 1), (1, 1), (0, 0), (1, 1))
+    grad_x, grad_w, grad_b = conv_transpose2d_backward(yt, x, wt, (1, 1), (1, 1), (1, 1), True)
+    assert yt.shape == (0, 4, 8, 8) and grad_x.shape == x.shape
+    assert not grad_w.any() and grad_w.shape == wt.shape and not grad_b.any()

@@ -101,6 +101,8 @@ def batch_parts(n: int, per_part: int, min_images: int = 1) -> list[tuple[int, i
     every part's GEMMs stay wide enough to run fast), and :data:`PARTS` of them, or a
     multiple of it, whenever the batch is large enough, so that 2 threads get equal shares.
     """
+    if n <= 0:
+        return []
     parts = max(1, min(PARTS, n // max(min_images, 1)))
     needed = -(-n // max(per_part, 1))
     if needed > parts:

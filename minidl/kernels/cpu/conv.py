@@ -241,7 +241,7 @@ def conv2d_backward(
             for cols, chunks in zip(kept, parts))):
         kept = None
 
-    def part(index: int) -> tuple[np.ndarray, np.ndarray]:
+    def part(index: int) -> tuple[np.ndarray, np.ndarray | None]:
         """This part's dL/dW2ᵀ and dL/db; writes its images' dL/dx."""
         chunks = parts[index]
         first = chunks[0][0]
@@ -271,9 +271,10 @@ def conv2d_backward(
                     fold_batch_last(cols, grad_x[start:start + m], *geometry, band)
                 else:
                     fold(cols, grad_x[start:start + m], *geometry, band, row0, row0 > 0)
-        return grad_w2t, g.sum(axis=(1, 2))
+        return grad_w2t, g.sum(axis=(1, 2)) if has_bias else None
 
-    sums = run_parts(part, range(len(parts)))
-    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums])
-    grad_b = functools.reduce(np.add, [b for _, b in sums]) if has_bias else None
+    sums = run_parts(part, range(len(parts)))  # an empty batch has no parts: zero gradients
+    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums], np.zeros((k, o), dtype))
+    grad_b = functools.reduce(np.add, [b for _, b in sums], np.zeros(o, dtype)) \
+        if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b

@@ -141,6 +141,7 @@ def conv_transpose2d_backward(
         return grad_w2t, grad_b
 
     sums = run_parts(part, image_parts(n, k, c_in, pixels, dtype.itemsize))
-    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums])
-    grad_b = functools.reduce(np.add, [b for _, b in sums]) if has_bias else None
+    grad_w2t = functools.reduce(np.add, [w2t for w2t, _ in sums], np.zeros((k, c_in), dtype))
+    grad_b = functools.reduce(np.add, [b for _, b in sums], np.zeros(c_out, dtype)) \
+        if has_bias else None
     return grad_x, np.ascontiguousarray(grad_w2t.T).reshape(weight.shape), grad_b
