@@ -104,52 +104,24 @@ def lstm_step(lib: Any, device: str, sizes: Sizes) -> Callable[[], None]:
 
 
 def dcgan_step(lib: Any, device: str, sizes: Sizes) -> Callable[[], None]:
-    from minidl.course.gan.models import Z_DIM, dcgan_discriminator, dcgan_generator
+    from benchmarks.gan import dcgan_step_fn
+    from minidl.course.gan.models import dcgan_discriminator, dcgan_generator
 
-    F = lib.nn.functional
     width = 32 if sizes is NOTEBOOK else 2
-    G = dcgan_generator(width=width, nn=lib.nn).to(device)
-    D = dcgan_discriminator(width=width, nn=lib.nn).to(device)
-    opt_g = lib.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = lib.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    rng = np.random.default_rng(3)
-    batch = sizes.dcgan_batch
-    real = lib.tensor(rng.uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32)).to(device)
-    z = lib.tensor(rng.standard_normal((batch, Z_DIM), dtype=np.float32)).to(device)
-    ones, zeros = lib.ones(batch, 1).to(device), lib.zeros(batch, 1).to(device)
-
-    def step() -> None:
-        fake = G(z)
-        opt_d.zero_grad()
-        (F.binary_cross_entropy_with_logits(D(real), ones)
-         + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)).backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        F.binary_cross_entropy_with_logits(D(fake), ones).backward()
-        opt_g.step()
-
-    return step
+    return dcgan_step_fn(lib, dcgan_generator(width=width, nn=lib.nn).to(device),
+                         dcgan_discriminator(width=width, nn=lib.nn).to(device),
+                         sizes.dcgan_batch, device)
 
 
 def gpt_step(lib: Any, device: str, sizes: Sizes) -> Callable[[], None]:
-    from benchmarks.transformer import gpt_module
+    from benchmarks.transformer import gpt_case, gpt_module
 
-    config = dict(sizes.gpt)
+    config = dict(sizes.gpt, dropout=0.0, bias=False)
     batch = config.pop("batch")
-    gpt = gpt_module("torch" if lib.__name__ == "torch" else "minidl")
-    model = gpt.GPT(gpt.GPTConfig(**config, dropout=0.0, bias=False)).to(device)
-    opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99))
     rng = np.random.default_rng(4)
     ids = rng.integers(0, config["vocab_size"], (batch, config["block_size"] + 1))
-    x, y = lib.tensor(ids[:, :-1]).to(device), lib.tensor(ids[:, 1:]).to(device)
-
-    def step() -> None:
-        _, loss = model(x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return step
+    module = gpt_module("torch" if lib.__name__ == "torch" else "minidl")
+    return gpt_case(lib, module, (ids[:, :-1], ids[:, 1:]), None, config, device)[1]
 
 
 STEPS = {"mlp": ("ch2 MLP step", mlp_step), "lenet": ("ch3 LeNet-5 step", lenet_step),
@@ -196,13 +168,19 @@ def measure(models: list[str], device: str, sizes: Sizes, repeats: int
 
 def table(columns: list[str], rows: list[tuple[str, list[float | None]]], device: str,
           gpu_name: str) -> str:
-    """A Markdown table: ms per step per column, and minidl's speed-up on ``device``."""
-    head = "| model | " + " | ".join(f"{c} ms" for c in columns) + f" | minidl {device} vs cpu |"
-    lines = [f"GPU: {gpu_name}", "", head, "|---" * (len(columns) + 2) + "|"]
+    """A Markdown table: ms per step per column, minidl / torch on each device where both
+    ran, and minidl's speed-up on ``device`` over its CPU time."""
+    pairs = [(columns.index(f"minidl {d}"), columns.index(f"torch {d}"), d)
+             for d in ("cpu", device) if f"torch {d}" in columns]
+    head = ("| model | " + " | ".join(f"{c} ms" for c in columns)
+            + "".join(f" | minidl / torch {d}" for *_, d in pairs)
+            + f" | minidl {device} vs cpu |")
+    lines = [f"GPU: {gpu_name}", "", head, "|---" * (len(columns) + len(pairs) + 2) + "|"]
     for label, times in rows:
         cells = " | ".join(f"{t * 1e3:.2f}" if t is not None else "–" for t in times)
+        ratios = "".join(f" | {times[ours] / times[theirs]:.2f}×" for ours, theirs, _ in pairs)
         speedup = times[0] / times[columns.index(f"minidl {device}")]
-        lines.append(f"| {label} | {cells} | {speedup:.2f}× |")
+        lines.append(f"| {label} | {cells}{ratios} | {speedup:.2f}× |")
     return "\n".join(lines)
 
 

@@ -59,15 +59,17 @@ def transposed_rows(torch, repeats: int, warmup: int,  # noqa: ANN001
     return rows
 
 
-def dcgan_step_fn(lib, G, D) -> Callable[[], None]:  # noqa: ANN001
-    """One alternating DCGAN step (D then G, Adam β1 = 0.5) on fixed batches, for ``lib``."""
+def dcgan_step_fn(lib, G, D, batch: int = BATCH,  # noqa: ANN001
+                  device: str = "cpu") -> Callable[[], None]:
+    """One alternating DCGAN step (D then G, Adam β1 = 0.5) on fixed batches, for ``lib``;
+    G and D must already be on ``device``."""
     F = lib.nn.functional
     opt_g = lib.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = lib.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     rng = np.random.default_rng(1)
-    real = lib.tensor(rng.uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32))
-    z = lib.tensor(rng.standard_normal((BATCH, Z_DIM), dtype=np.float32))
-    ones, zeros = lib.ones(BATCH, 1), lib.zeros(BATCH, 1)
+    real = lib.tensor(rng.uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32)).to(device)
+    z = lib.tensor(rng.standard_normal((batch, Z_DIM), dtype=np.float32)).to(device)
+    ones, zeros = lib.ones(batch, 1).to(device), lib.zeros(batch, 1).to(device)
 
     def step() -> None:
         fake = G(z)

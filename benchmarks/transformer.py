@@ -94,14 +94,16 @@ BATCH = 12
 
 
 def gpt_case(lib, mgpt_or_tgpt: ModuleType, batch: tuple[np.ndarray, np.ndarray],  # noqa: ANN001
-             state: dict | None) -> tuple[object, Callable[[], None]]:
-    """The GPT built with ``lib`` and one AdamW step on ``batch``; ``state`` (minidl's
-    initial weights as arrays) is loaded into a torch model."""
-    model = mgpt_or_tgpt.GPT(mgpt_or_tgpt.GPTConfig(**GPT_CONFIG))
+             state: dict | None, config: dict = GPT_CONFIG,
+             device: str = "cpu") -> tuple[object, Callable[[], None]]:
+    """The GPT (``config``) built with ``lib`` on ``device`` and one AdamW step on ``batch``;
+    ``state`` (minidl's initial weights as arrays) is loaded into a torch model."""
+    model = mgpt_or_tgpt.GPT(mgpt_or_tgpt.GPTConfig(**config))
     if state is not None:
         model.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in state.items()})
+    model = model.to(device)
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99))
-    x, y = lib.tensor(batch[0]), lib.tensor(batch[1])
+    x, y = lib.tensor(batch[0]).to(device), lib.tensor(batch[1]).to(device)
 
     def step() -> None:
         _, loss = model(x, y)

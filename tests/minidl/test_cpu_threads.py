@@ -13,10 +13,9 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from minidl.kernels.cpu import _threads, gemm
-from minidl.kernels.cpu._threads import PARTS, batch_parts, cpu_threads, run_parts
+from minidl.kernels.cpu._threads import batch_parts, cpu_threads, run_parts
 from minidl.kernels.cpu.conv import conv2d_backward, conv2d_forward
 from minidl.kernels.cpu.conv_transpose import conv_transpose2d_backward, conv_transpose2d_forward
-from minidl.kernels.cpu.linear import linear_backward, linear_forward
 
 two_threads = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
                                  reason="needs Numba's pool to have 2 threads")
@@ -35,18 +34,25 @@ def threads_2():
     numba.set_num_threads(before)
 
 
+@pytest.mark.parametrize("machine_parts", [2, 4, 8])
 @pytest.mark.parametrize("n, per_part, min_images", [
-    (64, 64, 21), (64, 8, 1), (7, 100, 1), (1, 1, 1), (5, 2, 1), (100, 30, 40), (3, 100, 50)])
-def test_batch_parts_cover_the_batch(n, per_part, min_images):
+    (64, 64, 21), (64, 8, 1), (7, 100, 1), (1, 1, 1), (5, 2, 1), (100, 30, 40), (3, 100, 50),
+    (64, 64, 1), (10, 1, 1)])
+def test_batch_parts_cover_the_batch_in_equal_shares(n, per_part, min_images, machine_parts,
+                                                     monkeypatch):
+    monkeypatch.setattr(_threads, "PARTS", machine_parts)
     parts = batch_parts(n, per_part, min_images)
-    assert [start for start, _ in parts] == list(np.cumsum([0] + [m for _, m in parts])[:-1])
-    assert sum(m for _, m in parts) == n and all(m >= 1 for _, m in parts)
-    assert max(m for _, m in parts) <= max(per_part, -(-n // len(parts)))
-    if n >= PARTS * min_images and per_part >= n:
-        assert len(parts) == PARTS   # one part per core once each part is large enough
-    if -(-n // per_part) > PARTS and n >= PARTS:
-        assert len(parts) % PARTS == 0 or len(parts) == n   # equal rounds for the cores
-        assert max(m for _, m in parts) <= per_part
+    sizes = [m for _, m in parts]
+    assert [start for start, _ in parts] == list(np.cumsum([0] + sizes)[:-1])
+    assert sum(sizes) == n and min(sizes) >= 1
+    assert max(sizes) <= per_part                     # the memory budget holds
+    assert max(sizes) - min(sizes) <= 1               # an even split
+    if n // min_images >= machine_parts and per_part >= n:
+        assert len(parts) == machine_parts            # one part per core when each is large
+    if len(parts) not in (1, n):
+        assert len(parts) % 2 == 0                    # 2 threads get the same number of parts
+    if min_images > n:
+        assert len(parts) == 1                        # too small to share
 
 
 @two_threads
@@ -73,9 +79,11 @@ def test_run_parts_raises_the_error_of_a_part_and_restores_blas(threads_2):
             raise ValueError("part 3 failed")
         return i
 
-    with pytest.raises(ValueError, match="part 3 failed"):
+    with pytest.raises(ValueError, match="part 3 failed"):   # part 3: a pool thread's
         run_parts(part, list(range(4)))
-    assert set(blas_threads()) == {2} and _threads._blas_users == 0
+    with pytest.raises(ValueError, match="part 3 failed"):   # the calling thread's own
+        run_parts(part, [0, 1, 3, 1])
+    assert set(blas_threads()) == {2} and _threads._blas_depth == 0
     assert run_parts(lambda i: -i, [1, 2]) == [-1, -2]   # the pool still works
 
 
@@ -95,7 +103,30 @@ def test_single_threaded_blas_nests_and_restores(threads_2):
         with _threads.single_threaded_blas():
             assert set(blas_threads()) == {1}
         assert set(blas_threads()) == {1}     # the outer block still holds it
-    assert set(blas_threads()) == {2} and _threads._blas_users == 0
+    assert set(blas_threads()) == {2} and _threads._blas_depth == 0
+
+
+@two_threads
+def test_a_second_thread_waits_until_the_first_has_restored_blas(threads_2):
+    """The thread that lowers BLAS's thread count restores it (OpenBLAS ignores a count set
+    from another thread once the main thread has set one), so a second thread's block waits
+    for the first one's end."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def second():
+        with _threads.single_threaded_blas():
+            entered.set()
+            leave.wait(5)
+
+    with _threads.single_threaded_blas():
+        other = threading.Thread(target=second)
+        other.start()
+        assert not entered.wait(0.2)          # it waits while this thread holds the limit
+        assert set(blas_threads()) == {1}
+    assert entered.wait(5)                    # and runs once it is given back
+    leave.set()
+    other.join(5)
+    assert set(blas_threads()) == {2} and _threads._blas_depth == 0
 
 
 @two_threads
@@ -121,26 +152,45 @@ def test_matmul_keeps_blas_on_one_core_right_after_parts(threads_2, monkeypatch)
     assert seen == [{2}, {1}]
 
 
-def _layer_results() -> list[np.ndarray]:
-    """conv2d, conv_transpose2d and linear, forward and every gradient, on DCGAN-sized inputs."""
+def _layer_results(dtype: type = np.float32) -> list[np.ndarray]:
+    """conv2d and conv_transpose2d, forward and every gradient, on layers that run in parts:
+    DCGAN's (batch-last columns, two chunks per part), large images (bands of output rows
+    in every part) and a 1×1 kernel whose backward reuses each part's forward columns."""
     rng = np.random.default_rng(1)
-    f32 = lambda *shape: rng.standard_normal(shape, dtype=np.float32)  # noqa: E731
-    x, w, b, g = f32(64, 32, 14, 14), f32(64, 32, 4, 4), f32(64), f32(64, 64, 7, 7)
-    geometry = (2, 2), (1, 1), (1, 1)
-    results = [conv2d_forward(x, w, b, *geometry),
-               *conv2d_backward(g, x, w, *geometry, True)]
-    xt, wt, gt = f32(64, 64, 7, 7), f32(64, 32, 4, 4), f32(64, 32, 14, 14)
-    results += [conv_transpose2d_forward(xt, wt, b[:32], (2, 2), (1, 1), (0, 0), (1, 1)),
-                *conv_transpose2d_backward(gt, xt, wt, (2, 2), (1, 1), (1, 1), True)]
-    xl, wl, gl = f32(64, 64), f32(3136, 64), f32(64, 3136)
-    results += [linear_forward(xl, wl, None), *linear_backward(gl, xl, wl, True)]
+    a = lambda *shape: rng.standard_normal(shape).astype(dtype)  # noqa: E731
+    results = []
+    for x, w, stride, padding in [(a(64, 32, 14, 14), a(64, 32, 4, 4), 2, 1),
+                                  (a(4, 8, 64, 64), a(16, 8, 3, 3), 1, 1),
+                                  (a(16, 128, 14, 14), a(32, 128, 1, 1), 1, 0)]:
+        b = a(w.shape[0])
+        geometry = (stride, stride), (padding, padding), (1, 1)
+        workspace = {}
+        y = conv2d_forward(x, w, b, *geometry, workspace=workspace)
+        results += [y, *conv2d_backward(a(*y.shape), x, w, *geometry, True,
+                                        workspace=workspace)]
+    xt, wt, bt = a(64, 64, 7, 7), a(64, 32, 4, 4), a(32)
+    results += [conv_transpose2d_forward(xt, wt, bt, (2, 2), (1, 1), (0, 0), (1, 1)),
+                *conv_transpose2d_backward(a(64, 32, 14, 14), xt, wt, (2, 2), (1, 1), (1, 1),
+                                           True)]
     return results
+
+
+def test_layers_in_parts_agree_with_one_part(monkeypatch):
+    """Every offset of the parts (images, bands, kept columns, summed gradients) checked
+    against the same kernels run as one part, in float64."""
+    many = _layer_results(np.float64)
+    assert _threads.PARTS > 1   # this machine splits (at least 2 parts always)
+    monkeypatch.setattr(_threads, "PARTS", 1)
+    one = _layer_results(np.float64)
+    assert len(many) == len(one) == 16
+    for ours, reference in zip(many, one):
+        np.testing.assert_allclose(ours, reference, rtol=1e-11, atol=1e-11)
 
 
 @two_threads
 def test_results_do_not_depend_on_the_thread_count():
-    """Parts are fixed by the machine and the shapes, never by the thread count, so every
-    sum is added in the same order: 1 thread and 2 threads give the same bits."""
+    """Parts are fixed when minidl loads, never by the thread count in use, so every sum is
+    added in the same order: 1 thread and 2 threads give the same bits."""
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -151,7 +201,7 @@ def test_results_do_not_depend_on_the_thread_count():
             two = _layer_results()
     finally:
         numba.set_num_threads(before)
-    assert len(one) == len(two) == 12
+    assert len(one) == len(two) == 16
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 

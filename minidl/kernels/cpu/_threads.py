@@ -19,12 +19,14 @@ GEMM OpenBLAS's idle worker keeps spinning (``sched_yield``) for about 0.1–0.2
 that long any other thread shares the second core with it: a job split over 2 threads
 took 5.6 ms alone and 10 ms right after a 2-thread GEMM. So the convolution layers split
 their batch into parts (:func:`batch_parts`) and run each part's whole pipeline on its
-own core with BLAS single-threaded, and ``gemm.matmul`` keeps other products on one
-core for a while after that, so that no BLAS worker is woken in between. Measured at
-2 threads (``python -m benchmarks.gan``): DCGAN's ConvTranspose2d 64 → 32 forward +
-backward 7.2 → 4.8 ms, the whole DCGAN step 40 → 34 ms (before, about one process in
-four ran it in 64 ms, its 2-thread GEMMs a third slower). Waking a parked thread costs
-50–100 µs here, so parts pay for layers of a millisecond or more, not for one GEMM.
+own core with BLAS single-threaded, and ``gemm.matmul`` keeps the products of linear
+layers, attention and ``@`` on one core for a while after that, so that in a model of
+such layers no BLAS worker is woken between two convolutions. Measured at 2 threads
+(``python -m benchmarks.gan``, several runs each): DCGAN's ConvTranspose2d 64 → 32
+forward + backward 5.8–7.3 → 4.5–5.2 ms, the whole DCGAN step 39–41 → 33–35 ms (before,
+about one process in four ran it in 64 ms, its 2-thread GEMMs a third slower). Waking a
+parked thread costs 50–100 µs here, so parts pay for layers of a millisecond or more, not
+for one GEMM.
 """
 
 from __future__ import annotations
@@ -64,25 +66,36 @@ def serial_twin(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
 # -- one part of a layer's batch per core, BLAS single-threaded inside ----------------------
 
-PARTS = min(max(2, os.cpu_count() or 1), 16)
-"""How many parts :func:`batch_parts` splits a large enough batch into.
+def _power_of_two_at_most(n: int) -> int:
+    return 1 << (max(n, 1).bit_length() - 1)
 
-Fixed by the machine, not by the thread count, so sums over parts are added in the same
-order with 1 thread or 2 and results do not change when the thread count does."""
+
+PARTS = _power_of_two_at_most(min(max(2, numba.config.NUMBA_NUM_THREADS), 16))
+"""How many parts :func:`batch_parts` splits a large enough batch into: Numba's pool size
+(``NUMBA_NUM_THREADS``, the machine's cores unless set; at least 2, at most 16) rounded down
+to a power of two, so that 2, 4, … threads get equal shares.
+
+Fixed when minidl loads, not by the thread count in use (``numba.set_num_threads``), so
+sums over parts are added in the same order with 1 thread or 2 and results do not change
+when the thread count does."""
 
 _local = threading.local()  # .inside: this thread is running one of run_parts' shares
 _pool: tuple[ThreadPoolExecutor, int] | None = None  # (the pool, its number of threads)
-_blas_lock = threading.Lock()
+_blas_lock = threading.RLock()  # held by the thread inside single_threaded_blas
 _blas: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
-_blas_users = 0                 # run_parts calls in flight (learner threads may overlap)
-_blas_saved: list[int] = []     # each library's thread count before the first of them
+_blas_depth = 0                 # how deeply that thread's single_threaded_blas blocks nest
+_blas_saved: list[int] = []     # each library's thread count before the outermost block
 
 
 def _start_afresh_in_child() -> None:
     """A forked child (the autograder forks learner processes) has none of its parent's
-    threads: it makes a pool of its own, and no lock or BLAS limit held by a parent thread."""
-    global _pool, _blas_lock, _blas_users
-    _pool, _blas_lock, _blas_users = None, threading.Lock(), 0
+    threads: it makes a pool of its own, and no lock or BLAS limit held by a parent thread
+    (BLAS gets back the threads it had before that limit)."""
+    global _pool, _blas_lock, _blas_depth
+    if _blas_depth:
+        for c, threads in zip(_blas or [], _blas_saved):
+            c.set_num_threads(threads)
+    _pool, _blas_lock, _blas_depth = None, threading.RLock(), 0
 
 
 os.register_at_fork(after_in_child=_start_afresh_in_child)
@@ -97,13 +110,14 @@ def cpu_threads() -> int:
 def batch_parts(n: int, per_part: int, min_images: int = 1) -> list[tuple[int, int]]:
     """(first image, images) ranges that cover a batch of ``n`` images.
 
-    At most ``per_part`` images each (a memory budget), at least ``min_images`` each (so
-    every part's GEMMs stay wide enough to run fast), and :data:`PARTS` of them, or a
-    multiple of it, whenever the batch is large enough, so that 2 threads get equal shares.
+    At most ``per_part`` images each (a memory budget), and as many parts as fit
+    ``min_images`` each (so that every part's GEMMs stay wide enough to run fast) up to
+    :data:`PARTS`, rounded down to a power of two; when the memory budget needs more, a
+    multiple of that many. Either way 2, 4, … threads get equal shares.
     """
     if n <= 0:
         return []
-    parts = max(1, min(PARTS, n // max(min_images, 1)))
+    parts = _power_of_two_at_most(min(PARTS, n // max(min_images, 1)))
     needed = -(-n // max(per_part, 1))
     if needed > parts:
         parts = -(-needed // parts) * parts
@@ -125,7 +139,7 @@ def run_parts(fn: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
     idle worker spins on the second core for ~0.1–0.2 s, so nothing else gets that core
     (module docstring). Here each thread runs whole parts, copies and GEMMs, with BLAS
     limited to one thread, so both cores do all of the layer's work and no BLAS worker
-    is ever woken. Thread t runs parts t, t + T, t + 2T, … (T threads; the calling thread
+    is woken by it. Thread t runs parts t, t + T, t + 2T, … (T threads; the calling thread
     is thread 0).
 
     ``fn`` may only write to its own part of any shared output; it may call NumPy and
@@ -173,22 +187,31 @@ def ran_parts_recently() -> bool:
 
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """BLAS limited to one thread inside the block (overlapping blocks from several
-    threads count: the first one in saves the thread counts, the last one out restores them)."""
-    global _blas, _blas_users
+    """BLAS limited to one thread inside the block.
+
+    One thread at a time (a lock; blocks nest within it): the thread that lowers BLAS's
+    thread count is the one that restores it, because OpenBLAS ignores a count set from
+    another thread once the main thread has set one (measured with OpenBLAS 0.3.31). So
+    from a learner's own background thread the limit may not take: parts then run with
+    BLAS's threads, slower but with the same results. A share of :func:`run_parts` already
+    runs under its caller's limit: a no-op there.
+    """
+    if getattr(_local, "inside", False):
+        yield
+        return
+    global _blas, _blas_depth
     with _blas_lock:
-        if _blas_users == 0:
+        if _blas_depth == 0:
             if _blas is None:
                 _blas = ThreadpoolController().select(user_api="blas").lib_controllers
             _blas_saved[:] = [c.get_num_threads() for c in _blas]
             for c in _blas:
                 c.set_num_threads(1)
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
+        _blas_depth += 1
+        try:
+            yield
+        finally:
+            _blas_depth -= 1
+            if _blas_depth == 0:
                 for c, threads in zip(_blas, _blas_saved):
                     c.set_num_threads(threads)

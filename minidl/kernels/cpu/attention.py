@@ -6,10 +6,10 @@ For queries q (..., L, E), keys k (..., S, E) and values v (..., S, Ev)::
     P = softmax(scores) along S           each query's weights over the keys sum to 1
     out = P v                             (..., L, Ev)
 
-The two products are matmuls over the stacked (batch, head) matrices (``gemm.matmul``: blocks
-of the batch on the cores, one BLAS GEMM per matrix); the softmax is one Numba pass per row
-(max, exp and sum, scale) written in
-place into the scores array, so no temporaries of size (..., L, S) are made. With the
+The two products are NumPy matmuls over the stacked (batch, head) matrices, each one a
+BLAS GEMM (through ``gemm.matmul``, which keeps BLAS on one core right after minidl's
+parallel convolutions); the softmax is one Numba pass per row (max, exp and sum, scale)
+written in place into the scores array, so no temporaries of size (..., L, S) are made. With the
 ``causal`` hint the kernel skips the masked upper triangle instead of adding −∞ to it.
 
 Heads are split from and merged into the model dimension here too: (N, L, H·d) ⇄

@@ -64,7 +64,8 @@ def _chunk_size(n: int, rows: int, out_pixels: int, itemsize: int,
     return max(1, min(n, budget // max(rows * out_pixels * itemsize, 1)))
 
 
-# A part of the batch gets at least this many multiply-adds per GEMM (≈ 50 µs on one core):
+# A part of the batch gets at least this many multiply-adds in its forward GEMMs (all its
+# chunks together; ≈ 50 µs on one core):
 # waking a thread costs 50–100 µs here, and smaller layers ran slower in parts at 2 threads
 # (8×1×56² → 3, k7 s2: 0.53 → 0.71 ms; 16×128×14² → 8, k1: 0.47 → 0.61 ms).
 _MIN_PART_MACS = 2**21
@@ -93,10 +94,11 @@ def _chunks(n: int, rows: int, out_size: tuple[int, int], itemsize: int,
     Whole images while one image's (rows, OH·OW) columns fit ``_CONV_CHUNK_BYTES``; past that,
     bands of output rows of one image (at least ``_MIN_CHUNK_PIXELS`` output pixels each, so
     the GEMMs keep enough columns). A ``pointwise`` (1×1) kernel's columns are its input
-    re-laid, no larger, and keep ``_CHUNK_BYTES`` chunks: one chunk for the whole batch
-    lets the backward pass reuse the forward's columns (measured, forward + backward, one
-    thread: 16×128×14² → 8, no dx 0.65 → 0.48 ms; 8×128×64² → 64, s2 12.9 → 11.3 ms;
-    128×64×14² → 32 8.4 → 7.9 ms; 32×32×56² → 256, s2, no dx 23.7 → 24.7 ms)."""
+    re-laid, no larger, and keep ``_CHUNK_BYTES`` chunks: one chunk for each part of the
+    batch lets the backward pass reuse the forward's columns (measured with the whole batch
+    as one chunk, before the parts; forward + backward, one thread: 16×128×14² → 8, no dx
+    0.65 → 0.48 ms; 8×128×64² → 64, s2 12.9 → 11.3 ms; 128×64×14² → 32 8.4 → 7.9 ms;
+    32×32×56² → 256, s2, no dx 23.7 → 24.7 ms)."""
     oh, ow = out_size
     budget = _CHUNK_BYTES if pointwise else _CONV_CHUNK_BYTES
     if rows * oh * ow * itemsize <= budget:

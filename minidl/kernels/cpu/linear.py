@@ -15,10 +15,10 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -
     x: (..., in)   weight: (out, in)   bias: (out,) or None   →   y: (..., out)
     Leading dims of x (the batch, a sequence…) are carried through unchanged.
     """
-    if x.ndim == 2 or x.flags.c_contiguous:  # one GEMM, not one per leading index
+    if x.ndim > 2 and x.flags.c_contiguous:  # one GEMM, not one per leading index
         out = matmul(x.reshape(-1, x.shape[-1]), weight.T).reshape(*x.shape[:-1], weight.shape[0])
     else:
-        out = np.matmul(x, weight.T)
+        out = matmul(x, weight.T)
     if bias is not None:
         out += bias
     return out
