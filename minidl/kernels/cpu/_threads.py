@@ -23,7 +23,7 @@ own core with BLAS single-threaded, and ``gemm.matmul`` keeps the products of li
 layers, attention and ``@`` on one core for a while after that, so that in a model of
 such layers no BLAS worker is woken between two convolutions. Measured at 2 threads
 (``python -m benchmarks.gan``, several runs each): DCGAN's ConvTranspose2d 64 → 32
-forward + backward 5.8–7.3 → 4.5–5.2 ms, the whole DCGAN step 39–41 → 33–35 ms (before,
+forward + backward 5.8–7.3 → 4.5–5.2 ms, the whole DCGAN step 39–41 → 32–35 ms (before,
 about one process in four ran it in 64 ms, its 2-thread GEMMs a third slower). Waking a
 parked thread costs 50–100 µs here, so parts pay for layers of a millisecond or more, not
 for one GEMM.
