@@ -63,7 +63,6 @@ def serial_twin(kernel: Callable[..., Any]) -> Callable[..., Any]:
     return numba.njit(cache=True, **options)(twin)
 
 
-
 # -- one part of a layer's batch per core, BLAS single-threaded inside ----------------------
 
 def _power_of_two_at_most(n: int) -> int:
@@ -93,8 +92,7 @@ def _start_afresh_in_child() -> None:
     (BLAS gets back the threads it had before that limit)."""
     global _pool, _blas_lock, _blas_depth
     if _blas_depth:
-        for c, threads in zip(_blas or [], _blas_saved):
-            c.set_num_threads(threads)
+        _restore_blas_threads()
     _pool, _blas_lock, _blas_depth = None, threading.RLock(), 0
 
 
@@ -213,5 +211,10 @@ def single_threaded_blas() -> Iterator[None]:
         finally:
             _blas_depth -= 1
             if _blas_depth == 0:
-                for c, threads in zip(_blas, _blas_saved):
-                    c.set_num_threads(threads)
+                _restore_blas_threads()
+
+
+def _restore_blas_threads() -> None:
+    """Give each BLAS library back the thread count saved by :func:`single_threaded_blas`."""
+    for c, threads in zip(_blas or [], _blas_saved):
+        c.set_num_threads(threads)
